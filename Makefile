@@ -1,0 +1,27 @@
+# Set-up and the two README commands. Everything installs into .venv with plain pip; torch is pinned
+# through constraints.txt (2.13.0, a local CPU wheel on our machines).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PLUGIN_DIRS := $(sort $(wildcard plugins/mm4m-modality-*))
+PLUGIN_SOURCES := $(shell find plugins -path '*/src/*' -type f -not -path '*/__pycache__/*' 2>/dev/null)
+
+.PHONY: setup test demo clean
+
+setup: $(VENV)/.installed
+
+# mm4m itself installs editable (edits take effect at once); plugins install as regular wheels, so the
+# suite also checks what users get from `pip install mm4m-modality-*` (manifests shipped as package data).
+$(VENV)/.installed: pyproject.toml constraints.txt $(PLUGIN_SOURCES) $(wildcard plugins/*/pyproject.toml)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt --force-reinstall --no-deps $(PLUGIN_DIRS)
+	touch $@
+
+test: setup
+	$(PY) -m pytest
+
+demo: setup
+	$(VENV)/bin/mm4m list-modalities
+
+clean:
+	rm -rf $(VENV) build *.egg-info

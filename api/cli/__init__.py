@@ -1,0 +1,1 @@
+"""The ``mm4m`` command line."""

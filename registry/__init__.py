@@ -1,0 +1,36 @@
+"""mm4m.registry: discovery of modality plugins (entry points + static manifests) and the runtime registry.
+
+Names are imported lazily so that listing modalities stays fast: the catalog path never imports
+pluggy, pydantic (on a warm cache) or torch.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from mm4m.registry.version import ENTRY_POINT_GROUP, MANIFEST_FILENAME, PLUGIN_API_VERSION
+
+_LAZY = {
+    "hookimpl": "mm4m.registry.hookspecs",
+    "hookspec": "mm4m.registry.hookspecs",
+    "manifest_specs": "mm4m.registry.manifest",
+    "Registry": "mm4m.registry.registry",
+    "load_catalog": "mm4m.registry.catalog",
+    "Catalog": "mm4m.registry.catalog",
+    "PluginProblem": "mm4m.registry.errors",
+    "PluginLoadError": "mm4m.registry.errors",
+    "DuplicateModalityError": "mm4m.registry.errors",
+    "UnknownModalityError": "mm4m.registry.errors",
+    "RegistryError": "mm4m.registry.errors",
+    "get_registry": "mm4m.registry.default",
+    "reset_registry": "mm4m.registry.default",
+}
+
+__all__ = ["ENTRY_POINT_GROUP", "MANIFEST_FILENAME", "PLUGIN_API_VERSION", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mm4m.registry' has no attribute {name!r}")

@@ -1,0 +1,221 @@
+"""The static catalog: installed plugins and their modality specs, read from manifests without importing
+plugin code or torch.
+
+Validating manifests needs pydantic (~0.1 s to import), so the validated catalog is cached as JSON and
+reused while nothing that could change it has changed: the mtimes of the ``sys.path`` directories
+(installing or removing a distribution touches its site-packages folder), the manifests' own mtimes and
+sizes, mm4m's version and the plugin selection. A cache that cannot be read is rebuilt; strict mode
+always rebuilds, so plugin authors get real tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+from mm4m.registry import settings
+from mm4m.registry.errors import PluginLoadError, PluginProblem
+from mm4m.registry.version import ENTRY_POINT_GROUP, MANIFEST_FILENAME, PLUGIN_API_VERSION
+
+CACHE_FORMAT = 1
+
+
+class CatalogEntry(NamedTuple):
+    """A modality key as the catalog knows it: its validated spec (as JSON data) and its provider."""
+
+    key: str
+    spec: dict
+    plugin: str
+    distribution: str
+    version: str
+
+
+class PluginStatus(NamedTuple):
+    """One installed plugin: where it comes from and whether its manifest was accepted."""
+
+    name: str  # entry-point name
+    distribution: str
+    version: str
+    module: str  # entry-point value: the module holding the hook implementations
+    manifest: str | None
+    status: str  # ok | failed | disabled
+    keys: tuple[str, ...]
+    problems: tuple[PluginProblem, ...]
+
+
+class Catalog(NamedTuple):
+    """Everything ``mm4m list-modalities`` shows."""
+
+    entries: dict[str, CatalogEntry]
+    plugins: list[PluginStatus]
+
+    @property
+    def problems(self) -> list[PluginProblem]:
+        return [p for plugin in self.plugins for p in plugin.problems]
+
+
+def load_catalog() -> Catalog:
+    """The catalog of installed plugins, from the cache when it is still valid."""
+    strict = settings.strict_mode()
+    cache_file = None if strict else _cache_file()
+    if cache_file is not None:
+        cached = _read_cache(cache_file)
+        if cached is not None:
+            return cached
+    catalog = build_catalog(strict=strict)
+    if cache_file is not None:
+        _write_cache(cache_file, catalog)
+    return catalog
+
+
+def build_catalog(*, strict: bool = False) -> Catalog:
+    """Discover entry points and validate every manifest; ``strict`` raises the first failure."""
+    from importlib.metadata import entry_points
+
+    from mm4m.registry.manifest import ManifestError, read_manifest
+
+    entries: dict[str, CatalogEntry] = {}
+    plugins: list[PluginStatus] = []
+    points = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (_dist_name(ep), ep.name))
+    for ep in points:
+        dist, version = _dist_name(ep), _dist_version(ep)
+        base = dict(name=ep.name, distribution=dist, version=version, module=ep.value)
+        if not settings.is_selected((ep.name, dist)):
+            plugins.append(PluginStatus(**base, manifest=None, status="disabled", keys=(), problems=()))
+            continue
+        manifest_path = _manifest_path(ep.value)
+        try:
+            if manifest_path is None:
+                raise ManifestError("manifest", f"package of entry point '{ep.name} = {ep.value}' cannot be found")
+            manifest = read_manifest(manifest_path)
+        except ManifestError as exc:
+            problem = PluginProblem(dist, version, exc.stage, str(exc))
+            if strict:
+                raise PluginLoadError(problem) from exc
+            plugins.append(PluginStatus(**base, manifest=_str(manifest_path), status="failed", keys=(),
+                                        problems=(problem,)))
+            continue
+        keys = tuple(s.key for s in manifest.specs)
+        clashes = [k for k in keys if k in entries]
+        if clashes:
+            owner = entries[clashes[0]]
+            problem = PluginProblem(
+                dist, version, "duplicate",
+                f"modality '{clashes[0]}' is already provided by {owner.distribution} {owner.version}; "
+                f"keeping {owner.distribution} and refusing {dist} (uninstall one of them, or disable one "
+                f"with {settings.SELECT_ENV}=no:<name>)",
+            )
+            if strict:
+                raise PluginLoadError(problem)
+            plugins.append(PluginStatus(**base, manifest=str(manifest_path), status="failed", keys=keys,
+                                        problems=(problem,)))
+            continue
+        for spec in manifest.specs:
+            entries[spec.key] = CatalogEntry(spec.key, spec.model_dump(mode="json"), ep.name, dist, version)
+        plugins.append(PluginStatus(**base, manifest=str(manifest_path), status="ok", keys=keys, problems=()))
+    return Catalog(entries, plugins)
+
+
+def _dist_name(ep) -> str:
+    return ep.dist.name if ep.dist is not None else "<unknown distribution>"
+
+
+def _dist_version(ep) -> str:
+    return ep.dist.version if ep.dist is not None else "?"
+
+
+def _str(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def _manifest_path(entry_point_value: str) -> Path | None:
+    """The manifest beside the plugin's top-level package, found without executing the package."""
+    from importlib.util import find_spec
+
+    top = entry_point_value.split(":")[0].split(".")[0].strip()
+    try:
+        spec = find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / MANIFEST_FILENAME
+
+
+# ---------------------------------------------------------------- cache
+
+
+def _cache_file() -> Path | None:
+    directory = settings.cache_dir()
+    if directory is None:
+        return None
+    return directory / f"catalog-{sys.implementation.cache_tag}-{_prefix_digest()}.json"
+
+
+def _prefix_digest() -> str:
+    """Separate caches per environment (venv), so two venvs never share one."""
+    from zlib import crc32
+
+    return f"{crc32(sys.prefix.encode()):08x}"
+
+
+def _environment_fingerprint() -> dict:
+    from mm4m import __version__
+
+    paths = []
+    cwd = os.getcwd()
+    for entry in sys.path:
+        if entry in ("", cwd):  # the working directory holds no installed distributions; it changes often
+            continue
+        try:
+            paths.append([entry, os.stat(entry or ".").st_mtime_ns])
+        except OSError:
+            continue
+    return {"format": CACHE_FORMAT, "mm4m": __version__, "api": PLUGIN_API_VERSION, "paths": paths,
+            "select": os.environ.get(settings.SELECT_ENV)}
+
+
+def _manifest_stamp(path: str) -> list | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def _read_cache(path: Path) -> Catalog | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data["fingerprint"] != _environment_fingerprint():
+            return None
+        for manifest, stamp in data["manifests"].items():
+            if _manifest_stamp(manifest) != stamp:
+                return None
+        entries = {e[0]: CatalogEntry(*e) for e in data["entries"]}
+        plugins = [
+            PluginStatus(*p[:6], tuple(p[6]), tuple(PluginProblem(*q) for q in p[7])) for p in data["plugins"]
+        ]
+        return Catalog(entries, plugins)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def _write_cache(path: Path, catalog: Catalog) -> None:
+    """Write atomically (temp file + rename); a cache that cannot be written is simply skipped."""
+    manifests = {p.manifest: _manifest_stamp(p.manifest) for p in catalog.plugins if p.manifest}
+    data = {
+        "fingerprint": _environment_fingerprint(),
+        "manifests": manifests,
+        "entries": [list(e) for e in catalog.entries.values()],
+        "plugins": [[*p[:6], list(p.keys), [list(q) for q in p.problems]] for p in catalog.plugins],
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
