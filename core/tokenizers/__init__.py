@@ -1,0 +1,1 @@
+"""Tokenizers for every modality family: text, structured serialisers, VQ-VAE, Memcodes, DiVAE."""
