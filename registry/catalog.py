@@ -20,7 +20,7 @@ from mm4m.registry import settings
 from mm4m.registry.errors import PluginLoadError, PluginProblem
 from mm4m.registry.version import ENTRY_POINT_GROUP, MANIFEST_FILENAME, PLUGIN_API_VERSION
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 class CatalogEntry(NamedTuple):
@@ -41,7 +41,7 @@ class PluginStatus(NamedTuple):
     version: str
     module: str  # entry-point value: the module holding the hook implementations
     manifest: str | None
-    status: str  # ok | failed | disabled
+    status: str  # ok | failed (nothing served) | conflict (some keys claimed twice) | disabled
     keys: tuple[str, ...]
     problems: tuple[PluginProblem, ...]
 
@@ -51,6 +51,7 @@ class Catalog(NamedTuple):
 
     entries: dict[str, CatalogEntry]
     plugins: list[PluginStatus]
+    conflicts: dict[str, list[str]]  # key -> providers, for keys claimed by several plugins
 
     @property
     def problems(self) -> list[PluginProblem]:
@@ -77,8 +78,8 @@ def build_catalog(*, strict: bool = False) -> Catalog:
 
     from mm4m.registry.manifest import ManifestError, read_manifest
 
-    entries: dict[str, CatalogEntry] = {}
     plugins: list[PluginStatus] = []
+    accepted: list = []
     points = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (_dist_name(ep), ep.name))
     for ep in points:
         dist, version = _dist_name(ep), _dist_version(ep)
@@ -98,25 +99,46 @@ def build_catalog(*, strict: bool = False) -> Catalog:
             plugins.append(PluginStatus(**base, manifest=_str(manifest_path), status="failed", keys=(),
                                         problems=(problem,)))
             continue
-        keys = tuple(s.key for s in manifest.specs)
-        clashes = [k for k in keys if k in entries]
-        if clashes:
-            owner = entries[clashes[0]]
-            problem = PluginProblem(
-                dist, version, "duplicate",
-                f"modality '{clashes[0]}' is already provided by {owner.distribution} {owner.version}; "
-                f"keeping {owner.distribution} and refusing {dist} (uninstall one of them, or disable one "
-                f"with {settings.SELECT_ENV}=no:<name>)",
-            )
-            if strict:
-                raise PluginLoadError(problem)
-            plugins.append(PluginStatus(**base, manifest=str(manifest_path), status="failed", keys=keys,
-                                        problems=(problem,)))
-            continue
+        accepted.append((PluginStatus(**base, manifest=str(manifest_path), status="ok",
+                                      keys=tuple(spec.key for spec in manifest.specs), problems=()), manifest))
+    return _resolve_conflicts(plugins, accepted, strict)
+
+
+def _resolve_conflicts(plugins: list[PluginStatus], accepted: list, strict: bool) -> Catalog:
+    """Serve every key that exactly one plugin provides; a key claimed twice is served by neither.
+
+    Picking a winner (by install order or name) would be a silent override, so both providers are named
+    and the user resolves it by uninstalling or disabling one.
+    """
+    providers: dict[str, list[PluginStatus]] = {}
+    for status, _ in accepted:
+        for key in status.keys:
+            providers.setdefault(key, []).append(status)
+    conflicts = {key: [f"{p.distribution} {p.version}" for p in owners]
+                 for key, owners in providers.items() if len(owners) > 1}
+    entries: dict[str, CatalogEntry] = {}
+    for status, manifest in accepted:
+        problems = tuple(
+            PluginProblem(status.distribution, status.version, "duplicate", conflict_message(key, conflicts[key]))
+            for key in status.keys if key in conflicts
+        )
+        if problems and strict:
+            raise PluginLoadError(problems[0])
         for spec in manifest.specs:
-            entries[spec.key] = CatalogEntry(spec.key, spec.model_dump(mode="json"), ep.name, dist, version)
-        plugins.append(PluginStatus(**base, manifest=str(manifest_path), status="ok", keys=keys, problems=()))
-    return Catalog(entries, plugins)
+            if spec.key not in conflicts:
+                entries[spec.key] = CatalogEntry(spec.key, spec.model_dump(mode="json"), status.name,
+                                                 status.distribution, status.version)
+        plugins.append(status._replace(status="conflict", problems=problems) if problems else status)
+    plugins.sort(key=lambda p: (p.distribution, p.name))
+    return Catalog(entries, plugins, conflicts)
+
+
+def conflict_message(key: str, providers: list[str]) -> str:
+    """Why a key is not served, and how to fix it."""
+    names = " and ".join(providers)
+    disable = providers[-1].split(" ")[0]
+    return (f"modality '{key}' is provided by both {names}; neither is used until one is uninstalled or "
+            f"disabled (e.g. {settings.SELECT_ENV}=no:{disable})")
 
 
 def _dist_name(ep) -> str:
@@ -198,7 +220,7 @@ def _read_cache(path: Path) -> Catalog | None:
         plugins = [
             PluginStatus(*p[:6], tuple(p[6]), tuple(PluginProblem(*q) for q in p[7])) for p in data["plugins"]
         ]
-        return Catalog(entries, plugins)
+        return Catalog(entries, plugins, data["conflicts"])
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
@@ -211,6 +233,7 @@ def _write_cache(path: Path, catalog: Catalog) -> None:
         "manifests": manifests,
         "entries": [list(e) for e in catalog.entries.values()],
         "plugins": [[*p[:6], list(p.keys), [list(q) for q in p.problems]] for p in catalog.plugins],
+        "conflicts": catalog.conflicts,
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,11 +16,12 @@ from mm4m.core.interfaces import MaskingPolicy, Modality, Tokenizer
 from mm4m.core.modalities import default_modality
 from mm4m.core.spec import ModalitySpec
 from mm4m.registry import settings
-from mm4m.registry.catalog import Catalog, PluginStatus, load_catalog
+from mm4m.registry.catalog import Catalog, PluginStatus, conflict_message, load_catalog
 from mm4m.registry.errors import (
     DuplicateModalityError,
     PluginLoadError,
     PluginProblem,
+    RegistryError,
     UnknownModalityError,
 )
 from mm4m.registry.first_party import first_party_distribution
@@ -132,7 +133,7 @@ class Registry:
     def load_all(self) -> list[PluginProblem]:
         """Import every accepted plugin and run its hooks; returns the problems found (for doctor)."""
         for plugin in self._catalog.plugins:
-            if plugin.status == "ok":
+            if plugin.status in ("ok", "conflict"):
                 self._load(plugin.name)
         return self.problems
 
@@ -231,7 +232,9 @@ class Registry:
             raise self._fail(plugin, "hook", f"mm4m_modalities returned keys {sorted(found)}, "
                                              f"but the manifest declares {sorted(expected)}")
         for modality in modalities:
-            self._modalities[modality.key] = modality
+            entry = self._catalog.entries.get(modality.key)
+            if entry is not None and entry.plugin == plugin.name:  # conflicting keys are served by nobody
+                self._modalities[modality.key] = modality
         for hook, table, what in (("mm4m_tokenizers", self._tokenizers, "tokenizer"),
                                   ("mm4m_masking_policies", self._policies, "masking policy")):
             for item_name, factory in self._call(plugin, hook, dict).items():
@@ -255,7 +258,9 @@ class Registry:
             merged.extend(result) if kind is list else merged.update(result)
         return merged
 
-    def _unknown(self, key: str) -> UnknownModalityError:
+    def _unknown(self, key: str) -> RegistryError:
+        if key in self._catalog.conflicts:
+            return DuplicateModalityError(conflict_message(key, self._catalog.conflicts[key]))
         known = self.keys()
         hint = ""
         dist = first_party_distribution(key)
@@ -265,10 +270,4 @@ class Registry:
             close = difflib.get_close_matches(key, known, n=3)
             if close:
                 hint = "; did you mean " + " or ".join(repr(c) for c in close) + "?"
-        for plugin, problem in self._failed.items():
-            if key in self._plugins[plugin].keys:
-                hint += f" (its plugin failed: {problem})"
-        for plugin in self._catalog.plugins:
-            if plugin.status == "failed" and key in plugin.keys:
-                hint += f" (its plugin failed: {plugin.problems[0]})"
         return UnknownModalityError(f"unknown modality '{key}' ({len(known)} available){hint}")

@@ -1,7 +1,7 @@
 """``mm4m`` entry point: argument parsing and the registry commands.
 
-Exit codes: 0 success; 1 the command ran but found a problem (unknown key, unhealthy plugins, a
-strict-mode plugin failure); 2 usage error; 141 output pipe closed early (e.g. ``| head``).
+Exit codes: 0 success; 1 the command ran but found a problem (unknown key, unhealthy plugins); 2 usage
+error; 141 output pipe closed early (e.g. ``| head``). In strict mode plugin failures raise with a traceback.
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         from mm4m.cli.output import warn
         from mm4m.core.spec import SpecError
         from mm4m.registry.errors import RegistryError
+        from mm4m.registry.settings import strict_mode
 
-        if isinstance(exc, RegistryError | SpecError):
+        if isinstance(exc, RegistryError | SpecError) and not strict_mode():
             warn(str(exc))
             return EXIT_PROBLEM
         raise
@@ -124,7 +125,8 @@ def _plugin_rows(registry) -> list[dict]:
     rows = []
     for plugin in registry.plugins:
         problems = failed.get(plugin.distribution, [])
-        status = "disabled" if plugin.status == "disabled" else ("failed" if problems else "ok")
+        runtime_failure = any(p.stage in ("import", "hook") for p in problems)
+        status = "failed" if runtime_failure else plugin.status
         rows.append({"name": plugin.name, "distribution": plugin.distribution, "version": plugin.version,
                      "status": status, "keys": list(plugin.keys),
                      "errors": [f"[{p.stage}] {p.message}" for p in problems]})
@@ -144,7 +146,7 @@ def cmd_plugins(args) -> int:
         print_table(["distribution", "version", "status", "modalities", "error"],
                     [(r["distribution"], r["version"], r["status"], " ".join(r["keys"]), "; ".join(r["errors"]))
                      for r in rows], title=f"{len(rows)} plugins")
-    return EXIT_PROBLEM if any(r["status"] == "failed" for r in rows) else EXIT_OK
+    return EXIT_PROBLEM if any(r["errors"] for r in rows) else EXIT_OK
 
 
 def cmd_doctor(args) -> int:
@@ -171,8 +173,8 @@ def cmd_doctor(args) -> int:
     rows += [("listing cache", str(cache) if cache else "disabled"),
              ("strict plugins", "on" if settings.strict_mode() else "off"),
              ("plugin selection", os.environ.get(settings.SELECT_ENV, "all")),
-             ("plugins", f"{sum(p.status == 'ok' for p in registry.plugins)} accepted, "
-                         f"{sum(p.status == 'disabled' for p in registry.plugins)} disabled"),
+             ("plugins", ", ".join(f"{sum(p.status == s for p in registry.plugins)} {s}"
+                                   for s in ("ok", "conflict", "failed", "disabled"))),
              ("modalities", str(len(registry.keys()))),
              ("problems", str(len(problems)))]
     print_table(["check", "value"], rows, title="mm4m doctor")
