@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_plugins)
     p = sub.add_parser("doctor", help="check the environment and the health of every plugin")
     p.set_defaults(run=cmd_doctor)
+    from mm4m.cli.tokenizer import add_parser as add_tokenizer_parser
+
+    add_tokenizer_parser(sub)
     return parser
 
 
