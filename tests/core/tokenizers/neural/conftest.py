@@ -1,0 +1,64 @@
+"""Shared fixtures: the reference tokenizer fixtures (gunzipped to a temp dir), their I/O tensors, test presets."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from mm4m.core.tokenizers.neural import UNetPreset, ViTPreset, register_unet_preset, register_vit_preset
+
+MODELS = ("semseg_tiny", "featmap_tiny", "sam_tiny", "global_tiny", "divae_tiny")
+
+
+@pytest.fixture(autouse=True)
+def _deterministic_float32():
+    """Reference comparisons run in float32 on one thread with TF32 off."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def tok_dir(shared_dir: Path) -> Path:
+    return shared_dir / "fixtures" / "tokenizers"
+
+
+@pytest.fixture(scope="session")
+def manifest(tok_dir: Path) -> dict:
+    """manifest.json; registering its test-only presets makes the tiny checkpoints loadable."""
+    data = json.loads((tok_dir / "manifest.json").read_text())
+    for name, preset in data["presets"].items():
+        if preset["class"] == "unet.PatchedUNetCondCat":
+            register_unet_preset(name, UNetPreset(
+                patch_size=preset["patch_size"], model_channels=preset["model_channels"],
+                num_res_blocks=preset["num_res_blocks"], attention_resolutions=tuple(preset["attention_resolutions"]),
+                channel_mult=tuple(preset["channel_mult"])))
+        else:
+            register_vit_preset(name, ViTPreset(dim=preset["dim_tokens"], depth=preset["depth"],
+                                                heads=preset["num_heads"]))
+    return data
+
+
+@pytest.fixture(scope="session")
+def checkpoints(tok_dir: Path, manifest: dict, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Plain safetensors copies of the gzipped fixture checkpoints (never written into the shared folder)."""
+    out = tmp_path_factory.mktemp("tokenizer_checkpoints")
+    paths = {}
+    for name in MODELS:
+        path = out / f"{name}.safetensors"
+        path.write_bytes(gzip.decompress((tok_dir / f"{name}.safetensors.gz").read_bytes()))
+        paths[name] = path
+    return paths
+
+
+@pytest.fixture(scope="session")
+def tok_io(tok_dir: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(tok_dir / "tok_io.safetensors"))
