@@ -7,6 +7,7 @@ Nothing here imports torch, so specs can be listed and inspected without it.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,12 @@ class Modality(ABC):
     @abstractmethod
     def decoder_embedding(self, dim: int) -> nn.Module | None:
         """A fresh decoder embedding (with its output head) of width ``dim``, or None if never a target."""
+
+    def tokenizer(self, source: str | os.PathLike[str] | None = None) -> Tokenizer:
+        """This modality's tokenizer, from its spec's binding; ``source`` is the checkpoint/tokenizer file."""
+        from mm4m.core.tokenizers.resolve import tokenizer_for
+
+        return tokenizer_for(self.spec, source)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.key!r})"

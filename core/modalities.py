@@ -6,13 +6,16 @@ plugin only chooses and configures. torch is imported when a layer is built, nev
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
-from mm4m.core.interfaces import Modality
+from mm4m.core.interfaces import Modality, Tokenizer
 from mm4m.core.spec import ModalityKind, ModalitySpec, PositionalEmbedding
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch import nn
+
+    from mm4m.core.tokenizers.serializers import TextSerializer
 
 
 class _KindChecked(Modality):
@@ -64,9 +67,19 @@ class ImageTokenModality(_KindChecked):
 
 
 class TextModality(_KindChecked):
-    """Sequences of the shared WordPiece vocabulary (captions and serialised structured data)."""
+    """Sequences of the shared WordPiece vocabulary; structured modalities pass the serialiser that turns their
+    records into 4M text (detections, metadata, poses, ...), plain text (captions) passes none."""
 
     kinds = (ModalityKind.TEXT_SEQUENCE,)
+
+    def __init__(self, spec: ModalitySpec, serializer: TextSerializer | None = None):
+        super().__init__(spec)
+        self.serializer = serializer
+
+    def tokenizer(self, source: str | os.PathLike[str] | None = None) -> Tokenizer:
+        from mm4m.core.tokenizers.resolve import tokenizer_for
+
+        return tokenizer_for(self.spec, source, serializer=self.serializer)
 
     def encoder_embedding(self, dim: int) -> nn.Module | None:
         from mm4m.core.model.embeddings import SequenceEmbedding

@@ -139,6 +139,12 @@ class Registry:
 
     # ------------------------------------------------------------ tokenizers and masking policies
 
+    def has_tokenizer(self, tokenizer_id: str) -> bool:
+        """Whether a plugin or an in-process registration provides ``tokenizer_id``."""
+        if tokenizer_id not in self._tokenizers:
+            self.load_all()
+        return tokenizer_id in self._tokenizers
+
     def tokenizer_factory(self, tokenizer_id: str) -> Callable[..., Tokenizer]:
         """The factory registered for ``tokenizer_id`` by any plugin."""
         return self._factory(self._tokenizers, tokenizer_id, "tokenizer")

@@ -1,9 +1,10 @@
-"""Hook implementations: det use the shared sequence embeddings (compacted 1-D positions) and output head."""
+"""Hooks: det uses the shared sequence layers; its records become 4M text via DetectionSerializer."""
 
 from mm4m.core.modalities import TextModality
+from mm4m.core.tokenizers.serializers import DetectionSerializer
 from mm4m.registry import hookimpl, manifest_specs
 
 
 @hookimpl
 def mm4m_modalities():
-    return [TextModality(spec) for spec in manifest_specs(__name__)]
+    return [TextModality(spec, serializer=DetectionSerializer()) for spec in manifest_specs(__name__)]

@@ -1,9 +1,10 @@
-"""Hook implementations: human_poses use the shared sequence embeddings (compacted 1-D positions) and output head."""
+"""Hooks: human_poses uses the shared sequence layers; its records become 4M text via HumanPoseSerializer."""
 
 from mm4m.core.modalities import TextModality
+from mm4m.core.tokenizers.serializers import HumanPoseSerializer
 from mm4m.registry import hookimpl, manifest_specs
 
 
 @hookimpl
 def mm4m_modalities():
-    return [TextModality(spec) for spec in manifest_specs(__name__)]
+    return [TextModality(spec, serializer=HumanPoseSerializer()) for spec in manifest_specs(__name__)]
