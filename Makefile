@@ -13,7 +13,7 @@ setup: $(VENV)/.installed
 # suite also checks what users get from `pip install mm4m-modality-*` (manifests shipped as package data).
 $(VENV)/.installed: pyproject.toml constraints.txt $(PLUGIN_SOURCES) $(wildcard plugins/*/pyproject.toml)
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,triton]'
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt --force-reinstall --no-deps $(PLUGIN_DIRS)
 	touch $@
 
