@@ -44,6 +44,7 @@ class Registry:
         self._tokenizers: dict[str, tuple[Callable[..., Tokenizer], str]] = {}
         self._policies: dict[str, tuple[Callable[..., MaskingPolicy], str]] = {}
         self._pm: Any = None
+        self._builtins_added = False
 
     # ------------------------------------------------------------ specs (no plugin code runs)
 
@@ -132,6 +133,7 @@ class Registry:
 
     def load_all(self) -> list[PluginProblem]:
         """Import every accepted plugin and run its hooks; returns the problems found (for doctor)."""
+        self._add_builtins()
         for plugin in self._catalog.plugins:
             if plugin.status in ("ok", "conflict"):
                 self._load(plugin.name)
@@ -148,6 +150,11 @@ class Registry:
     def tokenizer_factory(self, tokenizer_id: str) -> Callable[..., Tokenizer]:
         """The factory registered for ``tokenizer_id`` by any plugin."""
         return self._factory(self._tokenizers, tokenizer_id, "tokenizer")
+
+    def masking_policy_names(self) -> list[str]:
+        """Every masking policy: mm4m's built-ins, those of plugins and in-process registrations."""
+        self.load_all()
+        return sorted(self._policies)
 
     def masking_policy_factory(self, name: str) -> Callable[..., MaskingPolicy]:
         """The factory registered for masking policy ``name`` by any plugin."""
@@ -181,6 +188,17 @@ class Registry:
         table[name] = (factory, provider)
 
     # ------------------------------------------------------------ plugin loading
+
+    def _add_builtins(self) -> None:
+        """mm4m's own masking policies, registered once like a plugin's (provider 'mm4m')."""
+        if self._builtins_added:
+            return
+        self._builtins_added = True
+        from mm4m import __version__
+        from mm4m.core.masking.policies import BUILTIN_POLICIES
+
+        for name, factory in BUILTIN_POLICIES.items():
+            self._policies.setdefault(name, (factory, f"mm4m {__version__}"))
 
     def _plugin_manager(self):
         if self._pm is None:
