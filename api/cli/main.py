@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mm4m.cli.tokenizer import add_parser as add_tokenizer_parser
 
     add_tokenizer_parser(sub)
+    from mm4m.cli.tokenize import add_parser as add_tokenize_parser
+
+    add_tokenize_parser(sub)
     return parser
 
 

@@ -44,9 +44,11 @@ class MLPPreset(_Preset):
 
 VIT_PRESETS: dict[str, ViTPreset] = {
     f"vit_{size}_{side}": ViTPreset(dim=dim, depth=depth, heads=heads)
-    for size, (dim, depth, heads) in {"s": (512, 8, 8), "b": (768, 12, 12), "l": (1024, 24, 16)}.items()
+    for size, (dim, depth, heads) in {"tiny": (32, 2, 4), "s": (512, 8, 8), "b": (768, 12, 12),
+                                      "l": (1024, 24, 16)}.items()
     for side in ("enc", "dec")
 }
+"""ViT sizes by ``enc_type`` / ``dec_type``; ``vit_tiny_*`` is the size tests and `mm4m tokenizer train --size tiny` use."""
 UNET_PRESETS: dict[str, UNetPreset] = {
     "unet_patched": UNetPreset(patch_size=4, model_channels=256, num_res_blocks=3, attention_resolutions=(4, 8),
                                channel_mult=(1, 2, 2, 2)),
