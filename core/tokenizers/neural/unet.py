@@ -166,7 +166,12 @@ class PatchedUNet(nn.Module):
         if cond_mask is not None:
             cond = cond.masked_fill(cond_mask[:, None], 0.0)
         x = torch.cat([x, F.interpolate(cond, size=x.shape[-2:], mode="nearest")], dim=1)
-        timesteps = torch.as_tensor(timestep).reshape(-1).expand(x.shape[0])
+        timesteps = torch.as_tensor(timestep).reshape(-1)
+        if timesteps.numel() not in (1, x.shape[0]):
+            raise ValueError(f"expected one timestep or one per sample ({x.shape[0]}), found {timesteps.numel()}")
+        # A single timestep is embedded once, (1, 4·mc), and the embedding broadcasts over the batch (as in the
+        # reference): repeating t first gives the same values up to float32 rounding, but the time-embedding
+        # Linears then run a (B, ·) instead of a (1, ·) product, which rounds differently (~3e-6 at the output).
         features = timestep_features(timesteps, self.model_channels).to(self.time_embed[0].weight.dtype)
         emb = self.time_embed(features)
         skips = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -53,6 +54,24 @@ def test_patched_unet_maps_images_to_images_and_counts_its_downsamplings():
     assert out.shape == x.shape
     assert torch.equal(masked, zeroed)  # a fully masked condition is an all-zero condition
     assert unet.input_blocks[0][0].weight.shape[1] == 3 * 4 + 5
+
+
+def test_patched_unet_embeds_a_single_timestep_once_and_broadcasts_it():
+    unet = PatchedUNet(TINY_UNET, image_channels=3, cond_channels=5).eval()
+    for param in unet.parameters():  # make the zero-initialised output convolutions non-trivial
+        param.data = torch.randn(param.shape, generator=torch.Generator().manual_seed(param.numel())) * 0.1
+    x, cond = torch.randn(2, 3, 8, 8), torch.randn(2, 5, 2, 2)
+    seen = []
+    hook = unet.time_embed.register_forward_hook(lambda module, args, out: seen.append(out.shape))
+    with torch.no_grad():
+        scalar, one, per_sample = (unet(x, t, cond) for t in (torch.tensor(10), torch.tensor([10]),
+                                                                torch.tensor([10, 10])))
+    hook.remove()
+    assert seen == [(1, 128), (1, 128), (2, 128)]  # the reference's batch-1 product for one timestep
+    assert torch.equal(scalar, one)
+    torch.testing.assert_close(scalar, per_sample, atol=1e-5, rtol=1e-5)  # same values up to float32 rounding
+    with pytest.raises(ValueError, match="one timestep or one per sample"):
+        unet(x, torch.tensor([1, 2, 3]), cond)
 
 
 def test_divae_training_forward_predicts_from_the_clean_images_tokens():
