@@ -41,9 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     from mm4m.cli.tokenizer import add_parser as add_tokenizer_parser
 
     add_tokenizer_parser(sub)
+    from mm4m.cli.generate import add_parser as add_generate_parser
+    from mm4m.cli.retrieve import add_parser as add_retrieve_parser
     from mm4m.cli.tokenize import add_parser as add_tokenize_parser
 
     add_tokenize_parser(sub)
+    add_generate_parser(sub)
+    add_retrieve_parser(sub)
     return parser
 
 

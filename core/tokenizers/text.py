@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from tokenizers import AddedToken, decoders, models, normalizers, pre_tokenizers
 from tokenizers import Tokenizer as WordPieceModel
 
 from mm4m.core import special_tokens
+from mm4m.core.atomic import atomic_path
 from mm4m.core.interfaces import Tokenizer
 
 OFFICIAL_FILENAME = "text_tokenizer_4m_wordpiece_30k.json"
@@ -176,17 +176,9 @@ class TextTokenizer(Tokenizer):
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the tokenizer JSON atomically (temporary file, then rename) and return its path."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(handle)
-        try:
-            self._model.save(temporary, pretty=True)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return target
+        with atomic_path(path) as temporary:
+            self._model.save(str(temporary), pretty=True)
+        return Path(path)
 
     def __repr__(self) -> str:
         return f"TextTokenizer(vocab_size={self.vocab_size}, origin={self.origin!r})"
