@@ -1,14 +1,24 @@
-"""Forward+backward time of FourM block stacks: mm4m's attention entry point vs the reference's dense path.
+"""Training-step benchmarks; every figure is compared with a reference-style baseline measured in the same run.
 
-The reference builds a dense (B, N, N) mask and computes matmul → masked_fill(−max) → softmax → matmul
-in every block; mm4m passes per-token vectors to `attention`, which dispatches to PyTorch SDPA.
-Both paths run in this process on the same weights and inputs; the ratio is what matters.
+1. Block stacks, forward+backward: mm4m's attention entry point vs the reference's dense path. The reference
+   builds a dense (B, N, N) mask and computes matmul → masked_fill(−max) → softmax → matmul in every block;
+   mm4m passes per-token vectors to `attention`, which dispatches to PyTorch SDPA.
+2. Full training steps (forward, backward, clipping, AdamW) of a FourM on the 4M-21 modality set (19 inputs,
+   17 targets), batch 8 × (128 input + 128 target tokens), at tiny and base width. Baseline: the reference's
+   step — per-parameter AdamW over all parameters and dense embedding gradients. mm4m: the engine's step
+   (`mm4m.core.training.step.train_step`) with torch's fused AdamW and row-sparse vocabulary-table gradients,
+   plus the bit-exact variant (per-parameter AdamW with row-sparse gradients). Each path starts from the
+   same weights and runs the same steps; the largest weight difference to the baseline is printed. Step times
+   are the fastest of the timed steps (the machine is shared, so the minimum is the least disturbed figure)
+   with the median beside it.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_step.py
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_step.py [--section blocks|full] [--widths tiny,base]
 """
 
 from __future__ import annotations
 
+import argparse
+import gc
 import statistics
 import time
 
@@ -61,7 +71,7 @@ def time_path(fn, *args) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
+def blocks_section() -> None:
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, batch {BATCH}, "
           f"{ENC_TOKENS} encoder + {DEC_TOKENS} decoder tokens, median of {REPEATS}")
@@ -81,6 +91,106 @@ def main() -> None:
         blocks.attention = attention
         ref, ours = results["reference dense path"], results["mm4m attention"]
         print(f"{name}: reference {ref * 1e3:.0f} ms, mm4m {ours * 1e3:.0f} ms, speed-up ×{ref / ours:.2f}")
+
+
+# ---------------------------------------------------------------- full training steps
+
+FULL_BATCH, FULL_TOKENS, FULL_STEPS = 8, 128, 4
+MOD21_IN = ["rgb@224", "tok_rgb@224", "tok_depth@224", "tok_normal@224", "tok_semseg@224", "tok_clip@224",
+            "caption", "det", "t5_caption", "metadata", "human_poses", "color_palette", "sam_instance",
+            "tok_canny_edge@224", "tok_sam_edge@224", "tok_dinov2@224", "tok_imagebind@224", "tok_dinov2_global",
+            "tok_imagebind_global"]
+MOD21_OUT = [k for k in MOD21_IN if k not in ("rgb@224", "t5_caption")]
+FULL_PATHS = {  # label: (AdamW implementation, row-sparse embedding gradients)
+    "baseline: per-parameter AdamW, dense embedding grads": ("for-loop", False),
+    "mm4m exact: per-parameter AdamW, row-sparse grads": ("for-loop", True),
+    "mm4m default: fused AdamW, row-sparse grads": ("fused", True),
+}
+
+
+def mod21_batch():
+    """One masked 4M-21 batch: random token grids, pixels, captions-like sequences and T5 rows."""
+    from mm4m.core.masking.unified import UnifiedMasking
+    from mm4m.core.spec import ModalityKind
+    from mm4m.registry import get_registry
+
+    registry = get_registry()
+    specs = [registry.spec(k) for k in MOD21_IN]
+    g = torch.Generator().manual_seed(0)
+    batch = {}
+    for spec in specs:
+        if spec.kind is ModalityKind.IMAGE_PIXELS:
+            batch[spec.key] = torch.randn(FULL_BATCH, 3, spec.input_size, spec.input_size, generator=g)
+        elif spec.kind.is_image:
+            batch[spec.key] = torch.randint(0, spec.vocab_size, (FULL_BATCH, spec.max_tokens), generator=g)
+        elif spec.kind is ModalityKind.SEQUENCE_EMBEDDING:
+            batch[spec.key] = [torch.randn(20, spec.channels, generator=g) for _ in range(FULL_BATCH)]
+        else:
+            batch[spec.key] = [torch.randint(10, spec.vocab_size, (30,), generator=g).tolist()
+                               for _ in range(FULL_BATCH)]
+    policy = UnifiedMasking.for_specs(specs, num_input_tokens=FULL_TOKENS, num_target_tokens=FULL_TOKENS)
+    return policy(batch, generator=g)
+
+
+def run_full_path(width: str, implementation: str, row_sparse: bool, mod_dict) -> tuple[list[float], list[float],
+                                                                                        list[torch.Tensor]]:
+    """Step times, losses and a per-parameter fingerprint after FULL_STEPS + 1 steps from seed-0 weights."""
+    from mm4m.core.model.config import named_config
+    from mm4m.core.model.fourm import FourM
+    from mm4m.core.training.config import OptimSection
+    from mm4m.core.training.embedding_grads import RowSparseEmbeddingGrads
+    from mm4m.core.training.optimizer import build_optimizer
+    from mm4m.core.training.step import StepOptions, train_step
+
+    torch.manual_seed(0)
+    model = FourM(named_config(width, "swiglu_nobias", domains_in=MOD21_IN, domains_out=MOD21_OUT)).train()
+    optim = OptimSection(total_tokens=1, implementation=implementation, embedding_grads="row-sparse")
+    optimizer = build_optimizer(model, optim)
+    sparse = RowSparseEmbeddingGrads(model) if row_sparse else None
+    options = StepOptions(FULL_TOKENS, FULL_TOKENS, clip_grad=1.0)
+    times, losses = [], []
+    for _ in range(FULL_STEPS + 1):  # the first step also allocates AdamW's moments: not timed
+        start = time.perf_counter()
+        result = train_step(model, optimizer, [mod_dict], options, device=torch.device("cpu"), lr=1e-4,
+                            sparse_grads=sparse)
+        times.append(time.perf_counter() - start)
+        losses.append(float(result.loss))
+    fingerprint = [p.detach().double().sum() for p in model.parameters()]
+    return times[1:], losses, fingerprint
+
+
+def full_section(widths: list[str]) -> None:
+    print(f"\nfull step on the 4M-21 set: batch {FULL_BATCH} × ({FULL_TOKENS} + {FULL_TOKENS}) tokens, "
+          f"threads {torch.get_num_threads()}, best (median) of {FULL_STEPS} steps after one untimed step")
+    mod_dict = mod21_batch()
+    for width in widths:
+        baseline = None
+        for label, (implementation, row_sparse) in FULL_PATHS.items():
+            times, losses, fingerprint = run_full_path(width, implementation, row_sparse, mod_dict)
+            gc.collect()
+            best, median = min(times), statistics.median(times)
+            timing = f"{best:.2f} ({median:.2f}) s/step"
+            if baseline is None:
+                baseline = (best, losses, fingerprint)
+                print(f"{width}: {label}: {timing}")
+                continue
+            loss_diff = max(abs(a - b) for a, b in zip(losses, baseline[1], strict=True))
+            weight_diff = max(float((a - b).abs() / b.abs().clamp_min(1e-12))
+                              for a, b in zip(fingerprint, baseline[2], strict=True))
+            print(f"{width}: {label}: {timing}, speed-up ×{baseline[0] / best:.2f}; "
+                  f"max loss difference {loss_diff:.1e}, max relative difference of per-parameter sums "
+                  f"{weight_diff:.1e}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--section", choices=("blocks", "full", "all"), default="all")
+    parser.add_argument("--widths", default="tiny,base", help="comma-separated named sizes for the full step")
+    args = parser.parse_args()
+    if args.section in ("blocks", "all"):
+        blocks_section()
+    if args.section in ("full", "all"):
+        full_section(args.widths.split(","))
 
 
 if __name__ == "__main__":

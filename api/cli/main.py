@@ -41,13 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     from mm4m.cli.tokenizer import add_parser as add_tokenizer_parser
 
     add_tokenizer_parser(sub)
+    from mm4m.cli.data import add_parser as add_data_parser
     from mm4m.cli.generate import add_parser as add_generate_parser
     from mm4m.cli.retrieve import add_parser as add_retrieve_parser
     from mm4m.cli.tokenize import add_parser as add_tokenize_parser
+    from mm4m.cli.train import add_parser as add_train_parser
 
     add_tokenize_parser(sub)
     add_generate_parser(sub)
     add_retrieve_parser(sub)
+    add_data_parser(sub)
+    add_train_parser(sub)
     return parser
 
 
