@@ -35,22 +35,26 @@ def decode_sequence(model: nn.Module, sample: SampleDict, step: ScheduleStep, *,
     _, emb = layer(entry["tensor"], entry["target_mask"])
     positions = emb[slots].reshape(batch, length, -1)
     placeholder = entry["tensor"][slots].reshape(batch, length).long()
-    end = placeholder[:, -1:]
-    out = placeholder[:, :1]
-    decoder = GuidedDecoder(model, sample, step)
-    for index in range(min(model.specs[key].max_tokens, length)):
+    end = placeholder[:, -1]
+    steps = min(model.specs[key].max_tokens, length)
+    ids = placeholder.new_empty(batch, 1 + steps)
+    ids[:, 0] = placeholder[:, 0]
+    finished = torch.zeros(batch, dtype=torch.bool, device=ids.device)
+    decoder = GuidedDecoder(model, sample, step, cache_capacity=steps)
+    for index in range(steps):
         if use_cache:
-            queries = layer.token_emb(out[:, -1:]) + positions[:, index:index + 1]
+            queries = layer.token_emb(ids[:, index:index + 1]) + positions[:, index:index + 1]
             logits = decoder.logits(
                 lambda runner: layer.to_logits(runner.run(queries, causal=True, keep_cache=True)[:, -1]))
         else:
-            queries = layer.token_emb(out) + positions[:, :index + 1]
+            queries = layer.token_emb(ids[:, :index + 1]) + positions[:, :index + 1]
             logits = decoder.logits(lambda runner: layer.to_logits(runner.run(queries, causal=True)[:, -1]))
         next_ids, _ = sample_tokens(logits, step.temperature, top_k=top_k, top_p=top_p, generator=generator)
-        out = torch.cat([out, next_ids[:, None]], dim=1)
-        if (out[:, 1:] == end).any(dim=1).all():
-            break
-    return out
+        ids[:, index + 1] = next_ids
+        finished |= next_ids == end
+        if finished.all():
+            return ids[:, :index + 2]
+    return ids
 
 
 def merged_entry(entry: Entry, prediction: torch.Tensor) -> Entry:

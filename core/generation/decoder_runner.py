@@ -13,7 +13,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from mm4m.core.generation.key_value_cache import KeyValueCache
 from mm4m.core.model.attention import attention
+
+DEFAULT_CACHE_CAPACITY = 64
+"""Positions a self-attention cache is preallocated for unless the caller knows the length (it grows beyond)."""
 
 
 @dataclass(frozen=True)
@@ -43,20 +47,21 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
 
 
 class DecoderRunner:
-    """Runs a model's decoder over queries for one encoder context; `run` may keep self-attention keys/values."""
+    """Runs a model's decoder over queries for one encoder context; `run` may keep self-attention keys/values
+    (``cache_capacity``: positions preallocated per block, e.g. the number of tokens to decode)."""
 
-    def __init__(self, model: nn.Module, encoded: EncodedContext):
+    def __init__(self, model: nn.Module, encoded: EncodedContext, *, cache_capacity: int = DEFAULT_CACHE_CAPACITY):
         self.blocks = list(model.decoder)
         self.decoder_norm = model.decoder_norm
         self.num_heads = model.config.num_heads
-        self.context_valid = encoded.valid
         self.cross_keys_values = [self._cross_keys_values(block, encoded.context) for block in self.blocks]
-        self.cache: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(self.blocks)
+        self.cross_rules: dict[str, torch.Tensor] = {} if bool(encoded.valid.all()) else {"key_valid": encoded.valid}
+        self.caches = [KeyValueCache(cache_capacity) for _ in self.blocks]
 
     @property
     def cached_tokens(self) -> int:
         """Number of query positions whose self-attention keys/values are cached."""
-        return 0 if self.cache[0] is None else self.cache[0][0].shape[2]
+        return self.caches[0].length
 
     def _cross_keys_values(self, block: nn.Module, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         keys, values = split_heads(block.cross_attn.kv(block.context_norm(context)), 2, self.num_heads)
@@ -65,33 +70,34 @@ class DecoderRunner:
     def run(self, x: torch.Tensor, *, causal: bool, keep_cache: bool = False) -> torch.Tensor:
         """Queries ``x`` (B, n, D) (content + position/modality embedding) attend to the cached positions and
         to each other (causally when ``causal``); returns the ``decoder_norm`` output (B, n, D)."""
-        past = self.cached_tokens
-        n = x.shape[1]
-        limit = torch.arange(past + 1, past + n + 1, device=x.device) if causal else torch.full(
-            (n,), past + n, device=x.device)
-        key_bound = limit.expand(x.shape[0], n)
-        for index, block in enumerate(self.blocks):
-            x = x + block.drop_path(self._self_attention(index, block, block.norm1(x), key_bound, keep_cache))
-            x = x + block.drop_path(self._cross_attention(index, block, block.query_norm(x)))
+        self_rules = self._self_attention_rules(x, causal)
+        for block, cache, cross_keys_values in zip(self.blocks, self.caches, self.cross_keys_values):
+            x = x + block.drop_path(self._self_attention(block, cache, block.norm1(x), self_rules, keep_cache))
+            x = x + block.drop_path(self._cross_attention(block, cross_keys_values, block.query_norm(x)))
             x = x + block.drop_path(block.mlp(block.norm2(x)))
         return self.decoder_norm(x)
 
-    def _self_attention(self, index: int, block: nn.Module, h: torch.Tensor, key_bound: torch.Tensor,
-                        keep_cache: bool) -> torch.Tensor:
+    def _self_attention_rules(self, x: torch.Tensor, causal: bool) -> dict[str, torch.Tensor]:
+        """No rule when every query sees every key (bidirectional queries, or a single causal one); else query i
+        sees the cached positions and the queries up to i."""
+        n = x.shape[1]
+        if not causal or n == 1:
+            return {}
+        past = self.cached_tokens
+        return {"key_bound": torch.arange(past + 1, past + n + 1, device=x.device).expand(x.shape[0], n)}
+
+    def _self_attention(self, block: nn.Module, cache: KeyValueCache, h: torch.Tensor,
+                        rules: dict[str, torch.Tensor], keep_cache: bool) -> torch.Tensor:
         layer = block.self_attn
         q, k, v = split_heads(layer.qkv(h), 3, self.num_heads)
-        q, k = layer.q_norm(q), layer.k_norm(k)
-        if self.cache[index] is not None:
-            k = torch.cat([self.cache[index][0], k], dim=2)
-            v = torch.cat([self.cache[index][1], v], dim=2)
-        if keep_cache:
-            self.cache[index] = (k, v)
-        return layer.proj(merge_heads(attention(q, k, v, key_bound=key_bound)))
+        k, v = cache.with_new(layer.k_norm(k), v, keep=keep_cache)
+        return layer.proj(merge_heads(attention(layer.q_norm(q), k, v, **rules)))
 
-    def _cross_attention(self, index: int, block: nn.Module, h: torch.Tensor) -> torch.Tensor:
+    def _cross_attention(self, block: nn.Module, keys_values: tuple[torch.Tensor, torch.Tensor],
+                         h: torch.Tensor) -> torch.Tensor:
         layer = block.cross_attn
         q = layer.q_norm(split_heads(layer.q(h), 1, self.num_heads)[0])
-        k, v = self.cross_keys_values[index]
+        k, v = keys_values
         if k.shape[2] == 0:  # no encoder token: the attention-weighted sum over nothing is zero
             return layer.proj(torch.zeros_like(h))
-        return layer.proj(merge_heads(attention(q, k, v, key_valid=self.context_valid)))
+        return layer.proj(merge_heads(attention(q, k, v, **self.cross_rules)))

@@ -61,3 +61,28 @@ def test_an_empty_context_still_decodes(tiny_model):
     with torch.no_grad():
         out = DecoderRunner(model, empty).run(x, causal=False)
     assert out.shape == x.shape and torch.isfinite(out).all()
+
+
+@given(seed=st.integers(0, 2**16), length=st.integers(2, 12), capacity=st.integers(1, 4))
+@settings(max_examples=5)
+def test_a_cache_that_outgrows_its_capacity_still_equals_recomputing(tiny_model, seed, length, capacity):
+    model = tiny_model
+    with torch.no_grad():
+        x = torch.randn(2, length, model.config.dim, generator=torch.Generator().manual_seed(seed))
+        full = DecoderRunner(model, encode(model, condition(model, seed))).run(x, causal=True)
+        cached = DecoderRunner(model, encode(model, condition(model, seed)), cache_capacity=capacity)
+        steps = torch.cat([cached.run(x[:, i:i + 1], causal=True, keep_cache=True) for i in range(length)], dim=1)
+    torch.testing.assert_close(steps, full, rtol=0, atol=1e-5)
+
+
+def test_queries_after_a_cached_prefix_see_it_without_joining_the_cache(tiny_model):
+    """Several causal queries run on a cached prefix equal the rest of a full pass; the cache keeps the prefix."""
+    model = tiny_model
+    with torch.no_grad():
+        x = torch.randn(2, 9, model.config.dim, generator=torch.Generator().manual_seed(0))
+        full = DecoderRunner(model, encode(model, condition(model, 0))).run(x, causal=True)
+        runner = DecoderRunner(model, encode(model, condition(model, 0)), cache_capacity=4)
+        runner.run(x[:, :4], causal=True, keep_cache=True)
+        rest = runner.run(x[:, 4:], causal=True)
+    assert runner.cached_tokens == 4
+    torch.testing.assert_close(rest, full[:, 4:], rtol=0, atol=1e-5)
