@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
-IDS_FORMAT = "mm4m-token-ids"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -52,14 +51,15 @@ def _write_ids(ids: Any, modality: str, out: Path | None) -> None:
     import torch
 
     from mm4m.cli.output import print_json
+    from mm4m.core.tokenizers.ids_files import ids_document, ids_metadata
 
     tensor = torch.as_tensor(ids, dtype=torch.int64)
     if out is not None and out.suffix == ".safetensors":
         from mm4m.core.checkpoint.safetensors_file import write_tensors
 
-        write_tensors(out, {"ids": tensor}, {"format": IDS_FORMAT, "modality": modality})
+        write_tensors(out, {"ids": tensor}, ids_metadata(modality))
         return
-    document = {"format": IDS_FORMAT, "modality": modality, "shape": list(tensor.shape), "ids": tensor.tolist()}
+    document = ids_document(modality, tensor)
     if out is None:
         print_json(document)
         return
@@ -69,34 +69,16 @@ def _write_ids(ids: Any, modality: str, out: Path | None) -> None:
     atomic_write_bytes(out, (json.dumps(document) + "\n").encode())
 
 
-def _read_ids(path: Path, modality: str):
-    """Ids of ``modality`` from a file written by ``mm4m tokenize``; another modality's ids are refused."""
-    import torch
-
-    if path.suffix == ".safetensors":
-        from mm4m.core.checkpoint.safetensors_file import header_metadata, load_tensors
-
-        found, ids = header_metadata(path).get("modality"), load_tensors(path, ["ids"])["ids"]
-    else:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(document, dict) or "ids" not in document:
-            raise ValueError(f"{path}: expected a JSON object with 'ids' (written by mm4m tokenize), found "
-                             f"{type(document).__name__}{'' if not isinstance(document, dict) else ' without ids'}")
-        found, ids = document.get("modality"), torch.tensor(document["ids"], dtype=torch.int64)
-    if found is not None and found != modality:
-        raise ValueError(f"{path}: ids of modality {found!r}, expected {modality!r}")
-    return ids
-
-
 def _decode(args: argparse.Namespace, spec, tokenizer) -> Path:
     """Detokenize the ids in ``args.file`` and write the picture (or text); returns the path written."""
     import torch
 
     from mm4m.core.render import render, save_png
     from mm4m.core.spec import ModalityKind
+    from mm4m.core.tokenizers.ids_files import read_ids_file
     from mm4m.core.tokenizers.neural import DiVAETokenizer
 
-    ids = _read_ids(args.file, spec.key)
+    ids = read_ids_file(args.file, spec.key, require_format=False)  # hand-written documents may omit format
     if isinstance(tokenizer, DiVAETokenizer):
         data = tokenizer.detokenize(ids, steps=args.steps, generator=torch.Generator().manual_seed(args.seed))
     else:

@@ -68,6 +68,14 @@ def batch_size_of(batch: dict[str, Any]) -> int:
     return common
 
 
+def batch_size_for(batch: Mapping[str, Any], keys: Sequence[str]) -> int:
+    """`batch_size_of` the entries ``keys`` of ``batch``; a missing key is named."""
+    missing = [k for k in keys if k not in batch]
+    if missing:
+        raise MaskingError(f"the batch has no data for modality '{missing[0]}' (it has {sorted(batch)})")
+    return batch_size_of({k: batch[k] for k in keys})
+
+
 def pack_token_sequences(spec: ModalitySpec, data: Any) -> PackedSequences:
     """Append ``[EOS]`` and truncate to ``max_tokens`` (chunks: EOS is its own chunk, whole chunks kept)."""
     if not isinstance(data, Sequence) or isinstance(data, str | bytes):

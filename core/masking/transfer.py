@@ -15,17 +15,9 @@ import torch
 from mm4m.core.interfaces import MaskingPolicy
 from mm4m.core.masking.errors import MaskingError
 from mm4m.core.masking.grid import block_attention_codes
-from mm4m.core.masking.inputs import (
-    MaskingBatch,
-    batch_size_of,
-    check_grid,
-    pack_embeddings,
-    pack_token_sequences,
-)
-from mm4m.core.masking.layout import embedding_layout, text_layout
+from mm4m.core.masking.inputs import MaskingBatch, batch_size_for, check_grid
 from mm4m.core.masking.result import MaskedBatch
-from mm4m.core.masking.span import span_mask
-from mm4m.core.masking.unified import numpy_rng, resolve_specs
+from mm4m.core.masking.unified import mask_embeddings, mask_text, numpy_rng, resolve_specs
 from mm4m.core.spec import ModalityKind, ModalitySpec
 
 
@@ -59,10 +51,7 @@ class TransferMasking(MaskingPolicy):
 
     def mask(self, batch: MaskingBatch, *, generator: torch.Generator | None = None) -> MaskedBatch:
         """Mask ``batch``; the result is deterministic (``generator`` is accepted for interface parity)."""
-        missing = [k for k in self.modalities if k not in batch]
-        if missing:
-            raise MaskingError(f"the batch has no data for modality '{missing[0]}' (it has {sorted(batch)})")
-        size = batch_size_of({k: batch[k] for k in self.modalities})
+        size = batch_size_for(batch, self.modalities)
         rng = numpy_rng(generator)
         out = MaskedBatch(modalities={})
         for key in self.modalities:
@@ -86,14 +75,5 @@ class TransferMasking(MaskingPolicy):
                     "decoder_attention_mask": torch.from_numpy(block_attention_codes(hidden if is_input else visible))}
         keep = np.ones(len(b_in))
         if spec.kind is ModalityKind.SEQUENCE_EMBEDDING:
-            seqs, samples = pack_embeddings(spec, data)
-            spans = span_mask(rng, seqs, keep, b_in, b_tgt, key=spec.key)
-            out.sequences[spec.key] = seqs
-            return embedding_layout(samples, spec.max_tokens, spans.input_codes, spans.input_lengths)
-        seqs = pack_token_sequences(spec, data)
-        spans = span_mask(rng, seqs, keep, b_in, b_tgt, key=spec.key)
-        out.sequences[spec.key] = seqs
-        out.target_truncated[spec.key] = spans.truncated
-        out.target_offsets[spec.key] = np.full(len(b_in), spec.max_tokens)
-        return text_layout(spec.max_tokens, seqs.tokens, spans.input_codes, spans.input_lengths,
-                           spans.target_codes, spans.target_lengths, out.target_offsets[spec.key])
+            return mask_embeddings(rng, spec.key, spec, data, keep, b_in, b_tgt, out)
+        return mask_text(rng, spec.key, spec, data, keep, b_in, b_tgt, np.full(len(b_in), spec.max_tokens), out)

@@ -15,7 +15,7 @@ from mm4m.core.masking.errors import MaskingError
 from mm4m.core.masking.grid import grid_masks, random_ranks
 from mm4m.core.masking.inputs import (
     MaskingBatch,
-    batch_size_of,
+    batch_size_for,
     check_grid,
     pack_embeddings,
     pack_token_sequences,
@@ -45,6 +45,28 @@ def resolve_specs(keys: Sequence[str], specs: Mapping[str, ModalitySpec] | Seque
     if missing:
         raise MaskingError(f"no spec given for modality '{missing[0]}' (given: {sorted(by_key)})")
     return {key: by_key[key] for key in keys}
+
+
+def mask_embeddings(rng: np.random.Generator, key: str, spec: ModalitySpec, data: Any, keep: np.ndarray,
+                    b_in: np.ndarray, b_tgt: np.ndarray, out: MaskedBatch) -> dict[str, torch.Tensor]:
+    """Span-mask a sequence-embedding modality and lay out its input; its sequences are recorded in ``out``."""
+    seqs, samples = pack_embeddings(spec, data)
+    spans = span_mask(rng, seqs, keep, b_in, b_tgt, key=key)
+    out.sequences[key] = seqs
+    return embedding_layout(samples, spec.max_tokens, spans.input_codes, spans.input_lengths)
+
+
+def mask_text(rng: np.random.Generator, key: str, spec: ModalitySpec, data: Any, keep: np.ndarray,
+              b_in: np.ndarray, b_tgt: np.ndarray, target_offsets: np.ndarray,
+              out: MaskedBatch) -> dict[str, torch.Tensor]:
+    """Span-mask a text modality and lay it out, targets at ``target_offsets``; the draw is recorded in ``out``."""
+    seqs = pack_token_sequences(spec, data)
+    spans = span_mask(rng, seqs, keep, b_in, b_tgt, key=key)
+    out.sequences[key] = seqs
+    out.target_truncated[key] = spans.truncated
+    out.target_offsets[key] = target_offsets
+    return text_layout(spec.max_tokens, seqs.tokens, spans.input_codes, spans.input_lengths,
+                       spans.target_codes, spans.target_lengths, target_offsets)
 
 
 class UnifiedMasking(MaskingPolicy):
@@ -102,10 +124,7 @@ class UnifiedMasking(MaskingPolicy):
 
     def mask(self, batch: MaskingBatch, *, generator: torch.Generator | None = None) -> MaskedBatch:
         """Mask every sample of ``batch`` ({key: data}, see `mm4m.core.masking.inputs`) at once."""
-        missing = [k for k in self.modalities if k not in batch]
-        if missing:
-            raise MaskingError(f"the batch has no data for modality '{missing[0]}' (it has {sorted(batch)})")
-        size = batch_size_of({k: batch[k] for k in self.modalities})
+        size = batch_size_for(batch, self.modalities)
         rng = numpy_rng(generator)
         components = sample_components(rng, self._weights, self._input_alphas.shape[0], size)
         totals_in = sample_totals(rng, self.config.input_tokens_range, size)
@@ -142,14 +161,5 @@ class UnifiedMasking(MaskingPolicy):
             masks = grid_masks(random_ranks(rng, len(b_in), spec.max_tokens), b_in, b_tgt)
             return {"tensor": tensor, **{name: torch.from_numpy(m) for name, m in masks.items()}}
         if spec.kind is ModalityKind.SEQUENCE_EMBEDDING:
-            seqs, samples = pack_embeddings(spec, data)
-            spans = span_mask(rng, seqs, keep, b_in, np.zeros_like(b_tgt), key=key)
-            out.sequences[key] = seqs
-            return embedding_layout(samples, spec.max_tokens, spans.input_codes, spans.input_lengths)
-        seqs = pack_token_sequences(spec, data)
-        spans = span_mask(rng, seqs, keep, b_in, b_tgt, key=key)
-        out.sequences[key] = seqs
-        out.target_truncated[key] = spans.truncated
-        out.target_offsets[key] = b_in
-        return text_layout(spec.max_tokens, seqs.tokens, spans.input_codes, spans.input_lengths,
-                           spans.target_codes, spans.target_lengths, b_in)
+            return mask_embeddings(rng, key, spec, data, keep, b_in, np.zeros_like(b_tgt), out)
+        return mask_text(rng, key, spec, data, keep, b_in, b_tgt, b_in, out)

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
-import gzip
 import json
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mm4m.cli.generate import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, add_parser
+from mm4m.cli.generate import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
 from mm4m.core.tokenizers.text import TOKENIZER_PATH_ENV
-
-
-def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="mm4m")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
-@pytest.fixture(scope="module")
-def checkpoint(shared_dir, tmp_path_factory):
-    path = tmp_path_factory.mktemp("cli") / "tiny4m_swiglu.safetensors"
-    path.write_bytes(gzip.decompress((shared_dir / "fixtures/4m-golden/tiny4m_swiglu.safetensors.gz").read_bytes()))
-    return str(path)
 
 
 @pytest.fixture
@@ -42,9 +26,9 @@ def photo(tmp_path_factory):
     return str(path)
 
 
-def test_generates_depth_tokens_and_a_prompted_caption(checkpoint, photo, text_tokenizer, tmp_path, capsys):
+def test_generates_depth_tokens_and_a_prompted_caption(run, tiny4m_checkpoint, photo, text_tokenizer, tmp_path, capsys):
     out = tmp_path / "out"
-    code = run(["generate", "--model", checkpoint, "--input", f"rgb@224={photo}", "--input",
+    code = run(["generate", "--model", tiny4m_checkpoint, "--input", f"rgb@224={photo}", "--input",
                 "caption=a red car [S_1]", "--target", "tok_depth@224", "--target", "caption", "--tokenizer",
                 f"caption={text_tokenizer}", "--out", str(out), "--seed", "0", "--device", "cpu"])
     assert code == EXIT_OK
@@ -57,19 +41,19 @@ def test_generates_depth_tokens_and_a_prompted_caption(checkpoint, photo, text_t
     assert caption[:40] in printed.out and "196 tokens" in printed.out and printed.err == ""
 
     again = tmp_path / "again"
-    assert run(["generate", "--model", checkpoint, "--input", f"rgb@224={photo}", "--input",
+    assert run(["generate", "--model", tiny4m_checkpoint, "--input", f"rgb@224={photo}", "--input",
                 "caption=a red car [S_1]", "--target", "tok_depth@224", "--target", "caption", "--tokenizer",
                 f"caption={text_tokenizer}", "--out", str(again), "--seed", "0", "--device", "cpu"]) == EXIT_OK
     assert (again / "caption.txt").read_text() == caption
     assert (again / "tok_depth@224.tokens.json").read_text() == (out / "tok_depth@224.tokens.json").read_text()
 
 
-def test_plan_file_sets_the_targets_and_schedule(checkpoint, photo, tmp_path):
+def test_plan_file_sets_the_targets_and_schedule(run, tiny4m_checkpoint, photo, tmp_path):
     plan = tmp_path / "plan.yaml"
     plan.write_text("conditions: [rgb@224]\ntargets:\n  - {domain: tok_depth@224, scheme: maskgit, steps: 4}\n"
                     "seed: 2\n")
     out = tmp_path / "out"
-    assert run(["generate", "--model", checkpoint, "--input", f"rgb@224={photo}", "--plan", str(plan),
+    assert run(["generate", "--model", tiny4m_checkpoint, "--input", f"rgb@224={photo}", "--plan", str(plan),
                 "--out", str(out), "--device", "cpu"]) == EXIT_OK
     summary = json.loads((out / "generation.json").read_text())
     assert summary["seed"] == 2
@@ -88,12 +72,12 @@ def test_plan_file_sets_the_targets_and_schedule(checkpoint, photo, tmp_path):
     (["--input", "rgb@224=PHOTO", "--plan", "PLAN", "--target", "caption"],
      "targets ['caption'] differ from the plan's targets ['tok_depth@224']"),
 ])
-def test_problems_are_one_line(checkpoint, photo, text_tokenizer, tmp_path, capsys, argv, message):
+def test_problems_are_one_line(run, tiny4m_checkpoint, photo, text_tokenizer, tmp_path, capsys, argv, message):
     plan = tmp_path / "plan.yaml"
     plan.write_text("targets: [tok_depth@224]\n")
     argv = [a.replace("PHOTO", photo).replace("PLAN", str(plan)) for a in argv]
     out = tmp_path / "out"
-    assert run(["generate", "--model", checkpoint, *argv, "--out", str(out), "--device", "cpu"]) == EXIT_PROBLEM
+    assert run(["generate", "--model", tiny4m_checkpoint, *argv, "--out", str(out), "--device", "cpu"]) == EXIT_PROBLEM
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not out.exists()
@@ -103,14 +87,14 @@ def test_problems_are_one_line(checkpoint, photo, text_tokenizer, tmp_path, caps
     (["--input", "rgb@224"], "--input 'rgb@224': expected KEY=VALUE"),
     (["--input", "caption=a", "--input", "caption=b"], "--input: modality 'caption' given twice"),
 ])
-def test_usage_errors(tmp_path, capsys, argv, message):
+def test_usage_errors(run, tmp_path, capsys, argv, message):
     model = str(tmp_path / "never-read.safetensors")
     assert run(["generate", "--model", model, *argv, "--target", "caption", "--out", str(tmp_path)]) == EXIT_USAGE
     assert message in capsys.readouterr().err
 
 
-def test_progress_display_on_a_terminal(checkpoint, photo, tmp_path, monkeypatch, capsys):
+def test_progress_display_on_a_terminal(run, tiny4m_checkpoint, photo, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("mm4m.cli.output.use_rich", lambda stream=None: True)
-    assert run(["generate", "--model", checkpoint, "--input", f"rgb@224={photo}", "--target", "tok_depth@224",
+    assert run(["generate", "--model", tiny4m_checkpoint, "--input", f"rgb@224={photo}", "--target", "tok_depth@224",
                 "--out", str(tmp_path), "--device", "cpu"]) == EXIT_OK
     assert "tok_depth@224" in capsys.readouterr().out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-import gzip
 import json
 
 import numpy as np
@@ -11,25 +9,7 @@ import pytest
 import torch
 
 from mm4m.cli.generate import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
-from mm4m.cli.generate import add_parser as add_generate_parser
-from mm4m.cli.retrieve import add_parser
 from mm4m.core.retrieval import RetrievalIndex
-
-
-def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="mm4m")
-    commands = parser.add_subparsers(dest="command", required=True)
-    add_parser(commands)
-    add_generate_parser(commands)
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
-@pytest.fixture(scope="module")
-def checkpoint(shared_dir, tmp_path_factory):
-    path = tmp_path_factory.mktemp("cli") / "tiny4m_swiglu.safetensors"
-    path.write_bytes(gzip.decompress((shared_dir / "fixtures/4m-golden/tiny4m_swiglu.safetensors.gz").read_bytes()))
-    return str(path)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +26,7 @@ def global_tokenizer(tmp_path_factory):
     return str(save_released_checkpoint(VQVAE(config), tmp_path_factory.mktemp("tok") / "global16.safetensors"))
 
 
-def test_build_from_an_array_with_ids(tmp_path, capsys):
+def test_build_from_an_array_with_ids(run, tmp_path, capsys):
     np.save(tmp_path / "emb.npy", np.array([[1, 0], [0, 1], [1, 1]], dtype=np.float32))
     (tmp_path / "ids.txt").write_text("east\nnorth\nnortheast\n")
     index_path = tmp_path / "index.safetensors"
@@ -58,7 +38,7 @@ def test_build_from_an_array_with_ids(tmp_path, capsys):
     assert "items      3" in capsys.readouterr().out
 
 
-def test_build_problems_are_one_line(tmp_path, capsys):
+def test_build_problems_are_one_line(run, tmp_path, capsys):
     assert run(["retrieve", "build", "--embeddings", str(tmp_path / "none"), "--out", str(tmp_path / "i")]) \
         == EXIT_PROBLEM
     assert "retrieve build: embeddings" in capsys.readouterr().err
@@ -69,7 +49,7 @@ def test_build_problems_are_one_line(tmp_path, capsys):
     assert not (tmp_path / "i").exists()
 
 
-def test_generated_embeddings_are_indexed_and_queried(checkpoint, global_tokenizer, tmp_path, capsys):
+def test_generated_embeddings_are_indexed_and_queried(run, tiny4m_checkpoint, global_tokenizer, tmp_path, capsys):
     """``generate`` writes each item's embedding, ``build`` indexes them, ``query`` finds the item whose input and
     seed it repeats. That item is generated with the retrieval plan, the others with generate's default plan
     (temperature 1), which makes them differ: at temperature 0.1 the tiny model gives every image the same tokens."""
@@ -80,15 +60,15 @@ def test_generated_embeddings_are_indexed_and_queried(checkpoint, global_tokeniz
     for seed, name in enumerate(("cat", "dog", "owl")):
         np.save(tmp_path / f"{name}.npy", rng.random((3, 224, 224), dtype=np.float32))
         decoding = ["--plan", str(plan)] if name == "dog" else ["--target", "tok_dinov2_global"]
-        assert run(["generate", "--model", checkpoint, "--input", f"rgb@224={tmp_path / f'{name}.npy'}", *decoding,
-                    "--tokenizer", f"tok_dinov2_global={global_tokenizer}", "--out", str(tmp_path / "items" / name),
-                    "--seed", str(seed), "--device", "cpu"]) == EXIT_OK
+        assert run(["generate", "--model", tiny4m_checkpoint, "--input", f"rgb@224={tmp_path / f'{name}.npy'}",
+                    *decoding, "--tokenizer", f"tok_dinov2_global={global_tokenizer}",
+                    "--out", str(tmp_path / "items" / name), "--seed", str(seed), "--device", "cpu"]) == EXIT_OK
     index_path = tmp_path / "index.safetensors"
     assert run(["retrieve", "build", "--embeddings", str(tmp_path / "items"), "--out", str(index_path)]) == EXIT_OK
     assert RetrievalIndex.load(index_path).ids == ["cat", "dog", "owl"]
     capsys.readouterr()
 
-    assert run(["retrieve", "query", "--index", str(index_path), "--model", checkpoint, "--tokenizer",
+    assert run(["retrieve", "query", "--index", str(index_path), "--model", tiny4m_checkpoint, "--tokenizer",
                 global_tokenizer, "--input", f"rgb@224={tmp_path / 'dog.npy'}", "-k", "2", "--seed", "1", "--json",
                 "--device", "cpu"]) == EXIT_OK
     hits = json.loads(capsys.readouterr().out)
@@ -103,18 +83,18 @@ def test_generated_embeddings_are_indexed_and_queried(checkpoint, global_tokeniz
      "--tokenizer: expected one bare PATH (the tok_dinov2_global tokenizer)"),
     (["-k", "0"], EXIT_USAGE, "-k: expected at least 1, found 0"),
 ])
-def test_query_problems_are_one_line(checkpoint, tmp_path, capsys, extra, code, message):
+def test_query_problems_are_one_line(run, tiny4m_checkpoint, tmp_path, capsys, extra, code, message):
     index_path = tmp_path / "index.safetensors"
     RetrievalIndex(torch.eye(24), [str(i) for i in range(24)], modality="tok_dinov2_global").save(index_path)
     image = tmp_path / "image.npy"
     np.save(image, np.zeros((3, 224, 224), dtype=np.float32))
-    assert run(["retrieve", "query", "--index", str(index_path), "--model", checkpoint, "--input",
+    assert run(["retrieve", "query", "--index", str(index_path), "--model", tiny4m_checkpoint, "--input",
                 f"rgb@224={image}", "--device", "cpu", *extra]) == code
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
 
 
-def test_query_of_a_missing_index(checkpoint, tmp_path, capsys):
-    assert run(["retrieve", "query", "--index", str(tmp_path / "none.safetensors"), "--model", checkpoint,
+def test_query_of_a_missing_index(run, tiny4m_checkpoint, tmp_path, capsys):
+    assert run(["retrieve", "query", "--index", str(tmp_path / "none.safetensors"), "--model", tiny4m_checkpoint,
                 "--input", "caption=a dog"]) == EXIT_PROBLEM
     assert "index" in capsys.readouterr().err

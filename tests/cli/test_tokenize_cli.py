@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 from pathlib import Path
@@ -13,18 +12,11 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from mm4m.cli.tokenize import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, add_parser
+from mm4m.cli.tokenize import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
 from mm4m.core.render import render
 from mm4m.core.tokenizers.neural import UNetPreset, ViTPreset, register_unet_preset, register_vit_preset
 
 TEXT_TOKENIZER = "text_tokenizer_4m_wordpiece_30k.json"
-
-
-def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="mm4m")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +57,7 @@ def read_ids(path: Path) -> torch.Tensor:
     return torch.tensor(json.loads(path.read_text())["ids"])
 
 
-def test_semseg_png_tokenizes_to_the_reference_tokens_and_decodes_to_its_palette(tmp_path, checkpoint, tok_io):
+def test_semseg_png_tokenizes_to_the_reference_tokens_and_decodes_to_its_palette(run, tmp_path, checkpoint, tok_io):
     raw = ((tok_io["semseg_tiny.in32"][0] - 1) % 256).numpy().astype(np.uint8)  # undo the +1 label shift
     Image.fromarray(raw, mode="L").save(tmp_path / "labels.png")
     ids_path = tmp_path / "ids.json"
@@ -85,7 +77,7 @@ def test_semseg_png_tokenizes_to_the_reference_tokens_and_decodes_to_its_palette
     ("tok_clip@224", "featmap_tiny", "featmap_tiny.in8", "featmap_tiny.in8.tokens"),
     ("tok_dinov2_global", "global_tiny", "global_tiny.in", "global_tiny.in.tokens"),
 ])
-def test_embedding_arrays_tokenize_to_the_reference_tokens(tmp_path, checkpoint, tok_io, key, model, sample,
+def test_embedding_arrays_tokenize_to_the_reference_tokens(run, tmp_path, checkpoint, tok_io, key, model, sample,
                                                            tokens):
     array = tok_io[sample][0].numpy()
     np.save(tmp_path / "x.npy", array.reshape(-1) if model == "global_tiny" else array)
@@ -98,7 +90,7 @@ def test_embedding_arrays_tokenize_to_the_reference_tokens(tmp_path, checkpoint,
         assert picture.format == "PNG"
 
 
-def test_divae_rgb_round_trip_through_ids(tmp_path, checkpoint, tok_io, capsys):
+def test_divae_rgb_round_trip_through_ids(run, tmp_path, checkpoint, tok_io, capsys):
     np.save(tmp_path / "rgb.npy", (tok_io["divae_tiny.in16"][0] * 0.5 + 0.5).numpy())
     assert run(["tokenize", "--modality", "tok_rgb@224", str(tmp_path / "rgb.npy"),
                 "--tokenizer", str(checkpoint("divae_tiny"))]) == EXIT_OK
@@ -111,7 +103,7 @@ def test_divae_rgb_round_trip_through_ids(tmp_path, checkpoint, tok_io, capsys):
         assert picture.size == (16, 16) and picture.mode == "RGB"
 
 
-def test_caption_text_round_trips_through_the_text_tokenizer(tmp_path, tok_dir, capsys):
+def test_caption_text_round_trips_through_the_text_tokenizer(run, tmp_path, tok_dir, capsys):
     (tmp_path / "caption.txt").write_text("a dog chases a red ball\n", encoding="utf-8")
     tokenizer = str(tok_dir / TEXT_TOKENIZER)
     assert run(["tokenize", "--modality", "caption", str(tmp_path / "caption.txt"), "--tokenizer", tokenizer,
@@ -125,7 +117,7 @@ def test_caption_text_round_trips_through_the_text_tokenizer(tmp_path, tok_dir, 
     assert (tmp_path / "ids.png").is_file()
 
 
-def test_detections_decode_to_boxes_on_an_image(tmp_path, tok_dir):
+def test_detections_decode_to_boxes_on_an_image(run, tmp_path, tok_dir):
     record = {"instances": [{"box": {"xmin": 0.1, "ymin": 0.2, "xmax": 0.6, "ymax": 0.9}, "class_name": "dog"}]}
     (tmp_path / "det.json").write_text(json.dumps(record))
     Image.new("RGB", (64, 48), (0, 0, 0)).save(tmp_path / "photo.png")
@@ -139,20 +131,20 @@ def test_detections_decode_to_boxes_on_an_image(tmp_path, tok_dir):
         assert np.asarray(picture).max() > 0  # the box was drawn on the black photo
 
 
-def test_ids_of_another_modality_are_refused(tmp_path, checkpoint, capsys):
+def test_ids_of_another_modality_are_refused(run, tmp_path, checkpoint, capsys):
     (tmp_path / "ids.json").write_text(json.dumps({"modality": "tok_depth@224", "ids": [[[0]]]}))
     assert run(["tokenize", "--modality", "tok_semseg@224", str(tmp_path / "ids.json"), "--decode",
                 "--tokenizer", str(checkpoint("semseg_tiny"))]) == EXIT_PROBLEM
     assert "ids of modality 'tok_depth@224', expected 'tok_semseg@224'" in capsys.readouterr().err
 
 
-def test_a_missing_checkpoint_is_explained(tmp_path, capsys):
+def test_a_missing_checkpoint_is_explained(run, tmp_path, capsys):
     np.save(tmp_path / "x.npy", np.zeros((1, 16, 16), dtype=np.float32))
     assert run(["tokenize", "--modality", "tok_depth@224", str(tmp_path / "x.npy")]) == EXIT_PROBLEM
     err = capsys.readouterr().err
     assert "needs its checkpoint" in err and err.count("\n") == 1
 
 
-def test_a_missing_input_file_is_a_usage_error(tmp_path, capsys):
+def test_a_missing_input_file_is_a_usage_error(run, tmp_path, capsys):
     assert run(["tokenize", "--modality", "caption", str(tmp_path / "nope.txt")]) == EXIT_USAGE
     assert "input file" in capsys.readouterr().err

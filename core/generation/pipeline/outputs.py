@@ -12,12 +12,12 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from mm4m.core.generation.pipeline.token_ids import ids_document
 from mm4m.core.generation.pipeline.tokenizers import tokenizer_device
 from mm4m.core.generation.sample_dict import Entry
 from mm4m.core.generation.schedule import ScheduleStep
 from mm4m.core.interfaces import Tokenizer
 from mm4m.core.spec import ModalitySpec
+from mm4m.core.tokenizers.ids_files import ids_document
 
 DEFAULT_DECODE_STEPS = 50
 """Diffusion steps of DiVAE decoding by default (as `DiVAETokenizer.detokenize`)."""
@@ -54,7 +54,7 @@ class GenerationResult(BaseModel):
         for key, output in self.outputs.items():
             spec = output.spec
             if spec.kind.is_image:
-                files[f"{key}.tokens.json"] = _json_bytes(ids_document(key, output.tokens))
+                files[f"{key}.tokens.json"] = _json_bytes(ids_document(key, output.tokens[None]))
                 if output.decoded is not None:
                     files[f"{key}.npy"] = _npy_bytes(output.decoded)
                     files[f"{key}.png"] = png_bytes(render(output.decoded, spec))
