@@ -21,7 +21,7 @@ test: setup
 	$(PY) -m pytest
 
 demo: setup
-	$(VENV)/bin/mm4m list-modalities
+	$(VENV)/bin/mm4m demo
 
 clean:
 	rm -rf $(VENV) build *.egg-info

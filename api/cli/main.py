@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_tokenizer_parser(sub)
     from mm4m.cli.data import add_parser as add_data_parser
+    from mm4m.cli.demo import add_parser as add_demo_parser
     from mm4m.cli.generate import add_parser as add_generate_parser
     from mm4m.cli.retrieve import add_parser as add_retrieve_parser
     from mm4m.cli.tokenize import add_parser as add_tokenize_parser
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_retrieve_parser(sub)
     add_data_parser(sub)
     add_train_parser(sub)
+    add_demo_parser(sub)
     return parser
 
 
