@@ -9,8 +9,9 @@ The public entry points are re-exported lazily here so that ``import mm4m`` stay
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+from mm4m.core.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -55,7 +56,4 @@ def list_modalities() -> list[str]:
     return get_registry().keys()
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mm4m' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

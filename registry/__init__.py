@@ -6,9 +6,7 @@ pluggy, pydantic (on a warm cache) or torch.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
-
+from mm4m.core.lazy import lazy_attributes
 from mm4m.registry.version import ENTRY_POINT_GROUP, MANIFEST_FILENAME, PLUGIN_API_VERSION
 
 _LAZY = {
@@ -30,7 +28,4 @@ _LAZY = {
 __all__ = ["ENTRY_POINT_GROUP", "MANIFEST_FILENAME", "PLUGIN_API_VERSION", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mm4m.registry' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -5,8 +5,7 @@ Names are imported lazily: plans and schedules do not import torch; the sampler 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from mm4m.core.lazy import lazy_attributes
 
 _LAZY = {
     "cosine_schedule": "token_schedules",
@@ -32,7 +31,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(f"mm4m.core.generation.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'mm4m.core.generation' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

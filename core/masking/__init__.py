@@ -6,8 +6,7 @@ fine-tuning and inference; both mask a whole batch at once. Configs load without
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from mm4m.core.lazy import lazy_attributes
 
 _LAZY = {
     "AlphasMixture": "mm4m.core.masking.config",
@@ -28,7 +27,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mm4m.core.masking' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

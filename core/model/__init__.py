@@ -6,15 +6,11 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from mm4m.core.lazy import lazy_attributes
 
 _LAZY = {"FourM": "fourm", "FourMConfig": "config", "FourMViT": "vit"}
 
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(f"mm4m.core.model.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'mm4m.core.model' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

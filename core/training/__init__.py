@@ -5,8 +5,7 @@ Names load lazily so that ``mm4m train --help`` does not import torch.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from mm4m.core.lazy import lazy_attributes
 
 _LAZY = {
     "TrainConfig": "mm4m.core.training.config",
@@ -20,7 +19,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mm4m.core.training' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
