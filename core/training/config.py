@@ -106,6 +106,9 @@ class RunSection(_Section):
     log_every: int = Field(10, gt=0)
     checkpoint_every: int = Field(1000, gt=0)
     progress: bool = True
+    host_memory: Literal["keep", "system"] = Field(
+        "keep", description="keep: freed CPU buffers stay in the process heap for the next step (no page faults "
+                            "on reuse, see mm4m.core.training.host_memory); system: the C library's default")
 
 
 class TrainConfig(_Section):

@@ -29,6 +29,7 @@ from mm4m.core.training.distributed import (
     wrap_model,
 )
 from mm4m.core.training.embedding_grads import RowSparseEmbeddingGrads
+from mm4m.core.training.host_memory import keep_freed_host_memory
 from mm4m.core.training.metrics import MetricsLog
 from mm4m.core.training.optimizer import build_optimizer
 from mm4m.core.training.progress import StepProgress
@@ -74,6 +75,8 @@ def train(config: TrainConfig, *, resume: bool = False, stop_at_step: int | None
     ``stop_at_step`` ends the run early after that many optimizer steps (the schedule still uses the full
     token budget), as when a job's time runs out.
     """
+    if config.run.host_memory == "keep":
+        keep_freed_host_memory()
     context = init_processes()
     try:
         return _run(config, context, resume=resume, stop_at_step=stop_at_step)
