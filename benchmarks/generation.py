@@ -1,11 +1,12 @@
 """Greedy caption decoding with and without the decoder key/value cache, on tiny- and base-width FourM models.
 
-Decodes 64 caption tokens from a fully visible tok_rgb@224 condition (randomly initialised weights, float32,
-no early stop) and prints the median wall time of each mode and their ratio. Three modes: ``cached``
+Decodes 64 caption tokens for each of a batch of fully visible tok_rgb@224 conditions (randomly initialised
+weights, float32, no early stop) and prints the median wall time of each mode and their ratio, per batch size
+(default 1 and 8: one image, and captioning a batch of images). Three modes: ``cached``
 (self-attention K/V cache, cross-attention K/V once), ``recomputed`` (whole prefix every step, cross-attention
 K/V once) and ``model forward`` (the model's full decoder pass over the prefix every step, as the reference
 does). Goal: cached >= 5x faster than the model forward.
-Usage: python benchmarks/generation.py [--runs N] [--sizes tiny base] [--device cpu|cuda]
+Usage: python benchmarks/generation.py [--runs N] [--sizes tiny base] [--batches 1 8] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -27,16 +28,20 @@ NEW_TOKENS = 64
 KEY = "caption"
 
 
-def build(size: str, device: str) -> tuple[FourM, dict]:
-    """A random ``fm_<size>`` swiglu model and a sample: a tok_rgb@224 condition and a caption placeholder."""
+def build_model(size: str, device: str) -> FourM:
+    """A random ``fm_<size>`` swiglu model with a tok_rgb@224 input and caption input/output."""
     torch.manual_seed(0)
     config = named_config(size, "swiglu_nobias", domains_in=["tok_rgb@224", KEY], domains_out=[KEY])
-    model = FourM(config).to(device).eval()
+    return FourM(config).to(device).eval()
+
+
+def build_sample(model: FourM, batch: int, device: str) -> dict:
+    """``batch`` random tok_rgb@224 conditions and caption placeholders."""
     rgb = model.specs["tok_rgb@224"]
-    condition = torch.randint(0, rgb.vocab_size, (1, rgb.max_tokens), device=device)
-    sample = {"tok_rgb@224": full_input(rgb, condition),
-              KEY: empty_target(model.specs[KEY], 1, num_tokens=NEW_TOKENS + 1, device=device)}
-    return model, sample
+    condition = torch.randint(0, rgb.vocab_size, (batch, rgb.max_tokens), device=device,
+                              generator=torch.Generator(device).manual_seed(batch))
+    return {"tok_rgb@224": full_input(rgb, condition),
+            KEY: empty_target(model.specs[KEY], batch, num_tokens=NEW_TOKENS + 1, device=device)}
 
 
 def decode(model: FourM, sample: dict, mode: str) -> torch.Tensor:
@@ -45,11 +50,12 @@ def decode(model: FourM, sample: dict, mode: str) -> torch.Tensor:
     layer = model.decoder_embeddings[KEY]
     entry = sample[KEY]
     _, emb = layer(entry["tensor"], entry["target_mask"])
-    positions = emb[~entry["target_mask"]].reshape(1, NEW_TOKENS, -1)
+    batch = entry["tensor"].shape[0]
+    positions = emb[~entry["target_mask"]].reshape(batch, NEW_TOKENS, -1)
     state = model.forward_encoder(sample, encoder_budget(model, sample))
     if mode != "model forward":
         runner = DecoderRunner(model, EncodedContext(state.context, state.context_valid), cache_capacity=NEW_TOKENS)
-    ids = entry["tensor"].new_empty(1, 1 + NEW_TOKENS)
+    ids = entry["tensor"].new_empty(batch, 1 + NEW_TOKENS)
     ids[:, 0] = entry["tensor"][:, 1]
     for index in range(NEW_TOKENS):
         if mode == "cached":
@@ -88,10 +94,10 @@ def median_seconds(model: FourM, sample: dict, mode: str, runs: int, device: str
     return statistics.median(times), ids
 
 
-def head_seconds(model: FourM, runs: int, device: str) -> float:
-    """Median time of the ``NEW_TOKENS`` one-row vocabulary projections every mode needs (the fixed cost)."""
+def head_seconds(model: FourM, batch: int, runs: int, device: str) -> float:
+    """Median time of the ``NEW_TOKENS`` vocabulary projections of ``batch`` rows every mode needs (fixed cost)."""
     head = model.decoder_embeddings[KEY].to_logits
-    row = torch.zeros(1, model.config.dim, device=device)
+    row = torch.zeros(batch, model.config.dim, device=device)
     times = []
     with torch.no_grad():
         for _ in range(runs + 1):
@@ -108,25 +114,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", nargs="+", default=["tiny", "base"])
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     print(f"device {args.device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"{NEW_TOKENS} greedy caption tokens, median of {args.runs}")
     for size in args.sizes:
-        model, sample = build(size, args.device)
-        cached, cached_ids = median_seconds(model, sample, "cached", args.runs, args.device)
-        recomputed, recomputed_ids = median_seconds(model, sample, "recomputed", args.runs, args.device)
-        forward, forward_ids = median_seconds(model, sample, "model forward", args.runs, args.device)
-        head = head_seconds(model, args.runs, args.device)
-        same = torch.equal(cached_ids, recomputed_ids) and torch.equal(cached_ids, forward_ids)
-        print(f"fm_{size} (D={model.config.dim}, {model.config.encoder_depth}+{model.config.decoder_depth}), "
-              f"same tokens in all modes: {same}")
-        for name, seconds in (("cached", cached), ("recomputed", recomputed), ("model forward", forward)):
-            print(f"  {name:14s} {seconds * 1000:9.1f} ms  {seconds / cached:5.1f}x   without the vocabulary head "
-                  f"({head * 1000:.0f} ms): {(seconds - head) / (cached - head):5.1f}x")
-        print(f"  goal cached >= 5x faster than the model forward (the reference's way): "
-              f"{'met' if forward / cached >= 5 else 'NOT met'}")
-
+        model = build_model(size, args.device)
+        for batch in args.batches:
+            sample = build_sample(model, batch, args.device)
+            cached, cached_ids = median_seconds(model, sample, "cached", args.runs, args.device)
+            recomputed, recomputed_ids = median_seconds(model, sample, "recomputed", args.runs, args.device)
+            forward, forward_ids = median_seconds(model, sample, "model forward", args.runs, args.device)
+            head = head_seconds(model, batch, args.runs, args.device)
+            same = torch.equal(cached_ids, recomputed_ids) and torch.equal(cached_ids, forward_ids)
+            print(f"fm_{size} (D={model.config.dim}, {model.config.encoder_depth}+{model.config.decoder_depth}), "
+                  f"batch {batch}, same tokens in all modes: {same}")
+            for name, seconds in (("cached", cached), ("recomputed", recomputed), ("model forward", forward)):
+                print(f"  {name:14s} {seconds * 1000:9.1f} ms  {seconds / cached:5.1f}x   without the vocabulary "
+                      f"head ({head * 1000:.0f} ms): {(seconds - head) / (cached - head):5.1f}x")
+            print(f"  goal cached >= 5x faster than the model forward (the reference's way): "
+                  f"{'met' if forward / cached >= 5 else 'NOT met'}")
 
 if __name__ == "__main__":
     main()
