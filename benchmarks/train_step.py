@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -166,8 +167,8 @@ def run_full_path(width: str, path: str, out: Path) -> None:
                             sparse_grads=sparse)
         times.append(time.perf_counter() - start)
         losses.append(float(result.loss))
-    fingerprint = torch.stack([p.detach().double().sum() for p in model.parameters()])
-    torch.save({"times": times[1:], "losses": losses, "fingerprint": fingerprint}, out)
+    fingerprint = [float(p.detach().double().sum()) for p in model.parameters()]
+    out.write_text(json.dumps({"times": times[1:], "losses": losses, "fingerprint": fingerprint}))
 
 
 def full_section(widths: list[str], threads: int) -> None:
@@ -178,11 +179,12 @@ def full_section(widths: list[str], threads: int) -> None:
         for width in widths:
             baseline = None
             for path, (label, *_rest) in FULL_PATHS.items():
-                out = Path(tmp) / f"{width}-{path}.pt"
+                out = Path(tmp) / f"{width}-{path}.json"
                 subprocess.run([sys.executable, __file__, "--worker", width, path, str(out), "--threads",
                                 str(threads)], check=True)
-                result = torch.load(out)
-                times, losses, fingerprint = result["times"], result["losses"], result["fingerprint"]
+                result = json.loads(out.read_text())
+                times, losses = result["times"], result["losses"]
+                fingerprint = torch.tensor(result["fingerprint"], dtype=torch.float64)
                 best, median = min(times), statistics.median(times)
                 timing = f"{best:.2f} ({median:.2f}) s/step, reference's figure {REFERENCE_SECONDS[width]} s: " \
                          f"×{REFERENCE_SECONDS[width] / best:.2f}"
