@@ -234,9 +234,10 @@ def text_tokenizer_factory(path: str | os.PathLike[str] | None = None) -> TextTo
     return load_text_tokenizer(source)
 
 
-def _blank_wordpiece() -> WordPieceModel:
-    """An untrained WordPiece pipeline with the official normaliser, pre-tokenizer and decoder (spec §1.5)."""
-    model = WordPieceModel(models.WordPiece(unk_token="[UNK]", continuing_subword_prefix="##",
+def _blank_wordpiece(vocab: dict[str, int] | None = None) -> WordPieceModel:
+    """A WordPiece pipeline with the official normaliser, pre-tokenizer and decoder (spec §1.5); untrained
+    unless ``vocab`` is given."""
+    model = WordPieceModel(models.WordPiece(vocab, unk_token="[UNK]", continuing_subword_prefix="##",
                                             max_input_chars_per_word=100))
     model.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=None,
                                                   lowercase=True)
@@ -247,20 +248,40 @@ def _blank_wordpiece() -> WordPieceModel:
 
 def train_text_tokenizer(corpus: Iterable[str], *, vocab_size: int = 30000, min_frequency: int = 2,
                          modality: str = "caption") -> TextTokenizer:
-    """Train a WordPiece tokenizer on ``corpus`` (an iterable of texts) with the 4M special-token layout first."""
+    """Train a WordPiece tokenizer on ``corpus`` (an iterable of texts, read into memory once) with the 4M
+    special-token layout first; the same corpus gives the same vocabulary in every process.
+
+    `tokenizers`' trainer numbers the ``##`` continuation characters in the order it walks a hash map of the
+    words, which varies between processes, and breaks ties between equally frequent merges by those numbers.
+    Handing it the continuation alphabet, sorted, right after the layout fixes both.
+    """
     layout = special_tokens_layout()
     if vocab_size <= len(layout):
         raise TextTokenizerError(f"vocab_size must exceed the {len(layout)} special tokens, got {vocab_size}")
     if min_frequency < 1:
         raise TextTokenizerError(f"min_frequency must be at least 1, got {min_frequency}")
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=layout,
-                                        continuing_subword_prefix="##", show_progress=False)
-    model = _blank_wordpiece()
     counted = _CountingIterator(corpus)
-    model.train_from_iterator(counted, trainer=trainer)
+    texts = list(counted)
     if counted.count == 0:
         raise TextTokenizerError("training corpus must contain at least one non-empty text, found none")
-    return TextTokenizer(model, modality=modality, origin="<trained>")
+    model = _blank_wordpiece()
+    continuations = [f"##{char}" for char in _continuation_alphabet(model, texts)]
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                        special_tokens=layout + continuations, continuing_subword_prefix="##",
+                                        show_progress=False)
+    model.train_from_iterator(texts, trainer=trainer)
+    trained = _blank_wordpiece(model.get_vocab())  # the continuations become ordinary vocabulary again
+    trained.add_special_tokens(layout)
+    return TextTokenizer(trained, modality=modality, origin="<trained>")
+
+
+def _continuation_alphabet(model: WordPieceModel, texts: list[str]) -> list[str]:
+    """Sorted characters that follow another one inside a pre-tokenized word of ``texts``."""
+    chars: set[str] = set()
+    for text in texts:
+        for word, _ in model.pre_tokenizer.pre_tokenize_str(model.normalizer.normalize_str(text)):
+            chars.update(word[1:])
+    return sorted(chars)
 
 
 class _CountingIterator:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -77,3 +81,27 @@ def test_save_replaces_an_existing_file_whole(trained, tmp_path):
 def test_bad_training_arguments_are_named(corpus, kwargs, message):
     with pytest.raises(TextTokenizerError, match=message):
         train_text_tokenizer(corpus, **kwargs)
+
+
+# Trains on a small caption grammar in a fresh process and prints a digest of the saved tokenizer file.
+TRAINED_FILE_DIGEST = """
+import hashlib, random, sys
+from mm4m.core.tokenizers.text import train_text_tokenizer
+words = "a large small red green blue pink cyan purple white sphere box cylinder left right of with behind".split()
+rng = random.Random(0)
+corpus = [" ".join(rng.choice(words) for _ in range(8)) for _ in range(2000)]
+path = train_text_tokenizer(corpus, vocab_size=4284 + 150, min_frequency=2).save(sys.argv[1])
+print(hashlib.sha256(path.read_bytes()).hexdigest())
+"""
+
+
+def test_the_same_corpus_gives_the_same_tokenizer_in_every_process(tmp_path):
+    digests = {subprocess.run([sys.executable, "-c", TRAINED_FILE_DIGEST, str(tmp_path / f"{run}.json")],
+                              capture_output=True, text=True, check=True).stdout for run in range(3)}
+    assert len(digests) == 1, "the trainer's hash-map order leaked into the ids"
+
+
+def test_only_the_4m_layout_is_special_after_training(trained, tmp_path):
+    added = json.loads(trained.save(tmp_path / "mine.json").read_text())["added_tokens"]
+    assert [token["id"] for token in added] == list(range(len(special_tokens_layout())))
+    assert trained.token_to_id("##s") is not None, "continuation characters stay ordinary vocabulary"
