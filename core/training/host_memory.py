@@ -17,7 +17,7 @@ from functools import cache
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_MAX = -4
-_NEVER_TRIM = 2**31 - 1  # the largest value mallopt's int argument takes (2 GiB of free heap kept)
+_NEVER_TRIM = 2**31 - 1  # mallopt takes an int: up to 2 GiB free at the top of the heap stay with the process
 
 
 @cache
