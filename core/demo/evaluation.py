@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from pydantic import BaseModel, ConfigDict
@@ -62,32 +64,27 @@ def score_predictions(predictions: Predictions, train: SceneBatch, heldout: Scen
     rgb_ceiling = reconstructed(image[keys.tok_rgb], heldout.rgb).clamp(0, 1)
     colours = colour_names(heldout)
     return [
-        Score(task="rgb → depth", metric="RMSE (scene units)", higher_is_better=False, primary=True,
-              model=metrics.depth_rmse(predictions.depth, heldout.depth),
-              baseline=metrics.depth_rmse(mean_depth, heldout.depth), baseline_name="mean training depth",
-              ceiling=metrics.depth_rmse(depth_ceiling, heldout.depth)),
-        Score(task="rgb → depth", metric="RMSE (scene units)", higher_is_better=False, primary=False,
-              model=metrics.depth_rmse(predictions.depth, heldout.depth),
-              baseline=metrics.depth_rmse(mean_depth_map, heldout.depth), baseline_name="mean training depth map",
-              ceiling=metrics.depth_rmse(depth_ceiling, heldout.depth)),
-        Score(task="rgb → semseg", metric="mIoU", higher_is_better=True, primary=True,
-              model=metrics.mean_iou(predictions.semseg, heldout.semseg),
-              baseline=metrics.mean_iou(majority_map, heldout.semseg), baseline_name="majority class everywhere",
-              ceiling=metrics.mean_iou(semseg_ceiling, heldout.semseg)),
-        Score(task="rgb → semseg", metric="pixel accuracy", higher_is_better=True, primary=False,
-              model=metrics.pixel_accuracy(predictions.semseg, heldout.semseg),
-              baseline=metrics.pixel_accuracy(majority_map, heldout.semseg), baseline_name="majority class everywhere",
-              ceiling=metrics.pixel_accuracy(semseg_ceiling, heldout.semseg)),
-        Score(task="rgb → caption", metric="token accuracy", higher_is_better=True, primary=True,
-              model=metrics.token_accuracy(predictions.caption_ids, true_ids),
-              baseline=metrics.token_accuracy([[majority_token] * len(ids) for ids in true_ids], true_ids),
-              baseline_name="majority token everywhere", ceiling=1.0),
-        Score(task="caption → rgb", metric="colour F1", higher_is_better=True, primary=True,
-              model=metrics.colour_f1(predictions.rgb_from_caption, colours),
-              baseline=metrics.colour_f1(mean_image, colours), baseline_name="mean training image",
-              ceiling=metrics.colour_f1(rgb_ceiling, colours)),
-        Score(task="caption → rgb", metric="PSNR (dB)", higher_is_better=True, primary=False,
-              model=metrics.psnr(predictions.rgb_from_caption, heldout.rgb),
-              baseline=metrics.psnr(mean_image, heldout.rgb), baseline_name="mean training image",
-              ceiling=metrics.psnr(rgb_ceiling, heldout.rgb)),
+        _score("rgb → depth", "RMSE (scene units)", metrics.depth_rmse, heldout.depth, predictions.depth,
+               mean_depth, "mean training depth", depth_ceiling, higher_is_better=False),
+        _score("rgb → depth", "RMSE (scene units)", metrics.depth_rmse, heldout.depth, predictions.depth,
+               mean_depth_map, "mean training depth map", depth_ceiling, higher_is_better=False, primary=False),
+        _score("rgb → semseg", "mIoU", metrics.mean_iou, heldout.semseg, predictions.semseg,
+               majority_map, "majority class everywhere", semseg_ceiling),
+        _score("rgb → semseg", "pixel accuracy", metrics.pixel_accuracy, heldout.semseg, predictions.semseg,
+               majority_map, "majority class everywhere", semseg_ceiling, primary=False),
+        _score("rgb → caption", "token accuracy", metrics.token_accuracy, true_ids, predictions.caption_ids,
+               [[majority_token] * len(ids) for ids in true_ids], "majority token everywhere", true_ids),
+        _score("caption → rgb", "colour F1", metrics.colour_f1, colours, predictions.rgb_from_caption,
+               mean_image, "mean training image", rgb_ceiling),
+        _score("caption → rgb", "PSNR (dB)", metrics.psnr, heldout.rgb, predictions.rgb_from_caption,
+               mean_image, "mean training image", rgb_ceiling, primary=False),
     ]
+
+
+def _score(task: str, metric: str, measure: Callable[[Any, Any], float], truth: Any, prediction: Any,
+           baseline: Any, baseline_name: str, ceiling: Any, *, higher_is_better: bool = True,
+           primary: bool = True) -> Score:
+    """One row: ``measure`` of the model's prediction, the baseline and the tokenizer ceiling against ``truth``."""
+    return Score(task=task, metric=metric, higher_is_better=higher_is_better, primary=primary,
+                 model=measure(prediction, truth), baseline=measure(baseline, truth), baseline_name=baseline_name,
+                 ceiling=measure(ceiling, truth))

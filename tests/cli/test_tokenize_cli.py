@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 from pathlib import Path
 
@@ -14,9 +15,13 @@ from safetensors.torch import load_file
 
 from mm4m.cli.tokenize import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
 from mm4m.core.render import render
-from mm4m.core.tokenizers.neural import UNetPreset, ViTPreset, register_unet_preset, register_vit_preset
 
 TEXT_TOKENIZER = "text_tokenizer_4m_wordpiece_30k.json"
+# The fixtures' test-only presets are registered by the DiVAE golden runner's helper (one definition).
+_RUNNER = Path(__file__).parents[1] / "core" / "tokenizers" / "neural" / "divae_golden_runner.py"
+_spec = importlib.util.spec_from_file_location("mm4m_test_divae_golden_runner", _RUNNER)
+divae_golden = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(divae_golden)
 
 
 @pytest.fixture(scope="module")
@@ -27,16 +32,7 @@ def tok_dir(shared_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def checkpoint(tok_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """Gunzipped copy of a fixture checkpoint, with the manifest's test-only presets registered."""
-    manifest = json.loads((tok_dir / "manifest.json").read_text())
-    for name, preset in manifest["presets"].items():
-        if preset["class"] == "unet.PatchedUNetCondCat":
-            register_unet_preset(name, UNetPreset(
-                patch_size=preset["patch_size"], model_channels=preset["model_channels"],
-                num_res_blocks=preset["num_res_blocks"], attention_resolutions=tuple(preset["attention_resolutions"]),
-                channel_mult=tuple(preset["channel_mult"])))
-        else:
-            register_vit_preset(name, ViTPreset(dim=preset["dim_tokens"], depth=preset["depth"],
-                                                heads=preset["num_heads"]))
+    divae_golden.register_presets(json.loads((tok_dir / "manifest.json").read_text()))
     out = tmp_path_factory.mktemp("fixture_checkpoints")
 
     def unzip(name: str) -> Path:
