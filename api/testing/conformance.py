@@ -13,6 +13,7 @@ from mm4m.core.masking.policies import PolicyFactory
 from mm4m.core.masking.transfer import TransferMasking
 from mm4m.core.masking.unified import UnifiedMasking
 from mm4m.core.spec import ModalitySpec
+from mm4m.registry.errors import UnknownModalityError
 from mm4m.testing.invariants import check_masked_batch, check_mod_dict
 
 COMPANION = ModalitySpec(
@@ -30,6 +31,26 @@ def installed_specs() -> dict[str, ModalitySpec]:
     return get_registry().specs()
 
 
+def selected_specs(names: Iterable[str] = ()) -> dict[str, ModalitySpec]:
+    """Specs of the modalities ``names`` selects, or all installed ones when it is empty. A name is a key, or
+    a plugin's entry-point or distribution name standing for every key it serves."""
+    from mm4m.registry import get_registry
+
+    installed = installed_specs()
+    plugins = get_registry().plugins
+    selected: dict[str, ModalitySpec] = {}
+    for name in names:
+        keys = [name] if name in installed else [
+            key for plugin in plugins if name in (plugin.name, plugin.distribution) for key in plugin.keys
+            if key in installed]
+        if not keys:
+            serving = sorted(p.distribution for p in plugins if any(k in installed for k in p.keys))
+            raise UnknownModalityError(f"expected a modality key or a plugin name, found {name!r}; "
+                                       f"keys: {', '.join(installed)}; plugins: {', '.join(serving)}")
+        selected.update((key, installed[key]) for key in keys)
+    return selected or installed
+
+
 def policy_factories(only: Iterable[str] = ()) -> dict[str, PolicyFactory]:
     """Every registered masking policy (mm4m's, plugins', in-process ones), or just those named in ``only``."""
     from mm4m.registry import get_registry
@@ -39,9 +60,10 @@ def policy_factories(only: Iterable[str] = ()) -> dict[str, PolicyFactory]:
     return {name: registry.masking_policy_factory(name) for name in names}
 
 
-def conformance_set(spec: ModalitySpec) -> list[ModalitySpec]:
-    """The modalities a single-modality conformance case masks: ``spec`` plus the companion."""
-    return [spec] if spec.key == COMPANION.key else [spec, COMPANION]
+def conformance_set(specs: Iterable[ModalitySpec]) -> list[ModalitySpec]:
+    """The modalities a conformance case masks: ``specs`` plus the companion, unless it is among them."""
+    chosen = list(specs)
+    return chosen if any(s.key == COMPANION.key for s in chosen) else [*chosen, COMPANION]
 
 
 def check_policy(policy: MaskingPolicy, batch: Mapping[str, Any], specs: Sequence[ModalitySpec], seed: int) -> None:
