@@ -15,7 +15,7 @@ def modality_losses(logits: dict[str, torch.Tensor], targets: dict[str, torch.Te
         if rows.shape[0] == 0:
             losses[key] = rows.sum() * 0.0  # keeps the graph and device; no NaN from an empty mean
         else:
-            losses[key] = F.cross_entropy(rows.float(), targets[key])
+            losses[key] = F.cross_entropy(rows.to(torch.promote_types(rows.dtype, torch.float32)), targets[key])
     return losses
 
 

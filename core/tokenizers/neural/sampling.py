@@ -36,10 +36,11 @@ def sample_images(unet: PatchedUNet, scheduler: DDPMScheduler | DDIMScheduler, c
     if step_noise is not None and len(step_noise) != noisy_steps:
         raise ValueError(f"diffusion sampling: expected {noisy_steps} step noises (one per DDPM step with t > 0), "
                          f"found {len(step_noise)}")
-    x = torch.randn(shape, generator=generator) if x_T is None else x_T.float()
+    x = torch.randn(shape, generator=generator, dtype=cond.dtype) if x_T is None else x_T.to(cond.dtype)
     noises = iter(step_noise or ())
     for t in scheduler.timesteps:
-        out = unet(x, t, cond).float()
+        out = unet(x, t, cond)
+        out = out.to(torch.promote_types(out.dtype, torch.float32))
         noise = next(noises) if step_noise is not None and t > 0 else None
         step = scheduler.step(out, t, x, generator=generator, noise=noise)
         x = step.prev_sample

@@ -16,20 +16,20 @@ from mm4m.core.tokenizers.neural.presets import UNetPreset
 
 
 class GroupNorm32(nn.GroupNorm):
-    """GroupNorm with 32 groups, computed in float32."""
+    """GroupNorm with 32 groups, computed in at least float32 (half-precision inputs are upcast)."""
 
     def __init__(self, channels: int):
         super().__init__(32, channels, eps=1e-5)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.float()).type(x.dtype)
+        return super().forward(x.to(torch.promote_types(x.dtype, torch.float32))).type(x.dtype)
 
 
 def timestep_features(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
     """(B,) timesteps → (B, dim) features ``[cos(t·f), sin(t·f)]`` with ``f_k = max_period^(−k/half)``."""
     half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
-    args = t[:, None].float() * freqs[None]
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half) / half)  # the default dtype: float32, or float64
+    args = t[:, None].to(freqs.dtype) * freqs[None]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
 
@@ -54,7 +54,7 @@ class ResBlock(nn.Module):
 
 
 class AttentionBlock(nn.Module):
-    """Single-head spatial self-attention (legacy order): q and k each scaled by C^-1/4, softmax in float32."""
+    """Single-head spatial self-attention (legacy order): q and k each scaled by C^-1/4, softmax in ≥ float32."""
 
     def __init__(self, channels: int):
         super().__init__()
@@ -70,7 +70,7 @@ class AttentionBlock(nn.Module):
         q, k, v = self.qkv(self.norm(flat)).split(c, dim=1)
         scale = 1 / math.sqrt(math.sqrt(c))
         weights = torch.einsum("bct,bcs->bts", q * scale, k * scale)
-        weights = torch.softmax(weights.float(), dim=-1).type(weights.dtype)
+        weights = torch.softmax(weights.to(torch.promote_types(weights.dtype, torch.float32)), dim=-1).type(weights.dtype)
         out = self.proj_out(torch.einsum("bts,bcs->bct", weights, v))
         return (flat + out).reshape(b, c, *spatial)
 

@@ -97,7 +97,7 @@ class _ViTTrunk(nn.Module):
         x = rearrange(grid, "b d h w -> b (h w) d") + resized_pos_emb(self.pos_emb, *grid.shape[-2:])
         x = self.blocks(x)
         if self.post_mlp is not None:
-            x = x.float()
+            x = x.to(torch.promote_types(x.dtype, torch.float32))
             x = x + self.post_mlp(self.norm_mlp(x))
         return x
 
