@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
+
+from mm4m.core.model.fourm import FourM
+from mm4m.testing.numerics import in_float64
 
 HERE = Path(__file__).parent
 
@@ -39,21 +40,33 @@ def golden_checkpoints(golden_dir: Path, tmp_path_factory) -> dict[str, Path]:
                                            out / f"tiny4m_{name}.safetensors") for name in GOLDEN_MODELS}
 
 
-@pytest.fixture(scope="session")
-def golden_recomputed(shared_dir: Path, golden_checkpoints, tmp_path_factory) -> dict[str, dict[str, torch.Tensor]]:
-    """Our outputs for every golden run, computed in a fresh process with the fixtures' CPU kernels.
+@dataclass(frozen=True)
+class GoldenRun:
+    """One golden model's fixture tensors recomputed in float32 (ours) and in float64 (the truth)."""
 
-    The fixtures were made with PyTorch's AVX2 kernels; a 30 000-way float32 log-sum-exp rounds
-    differently (by ~1e-5) with AVX-512 kernels, so the process pins ``ATEN_CPU_CAPABILITY=avx2``.
-    """
-    out_dir = tmp_path_factory.mktemp("golden_out")
-    env = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2", "OMP_NUM_THREADS": "1"}
+    model: FourM
+    ours: dict[str, torch.Tensor]
+    truth: dict[str, torch.Tensor]
+    truth_rows: dict[str, torch.Tensor]
+    budgets: dict[str, dict[str, int]]
+
+
+@pytest.fixture(scope="session")
+def golden_runs(golden_dir: Path, golden_checkpoints) -> dict[str, GoldenRun]:
+    """Every golden run, computed in this process with whatever CPU kernels it picks, and again in float64."""
+    runs_by_model = golden_forward.manifest(golden_dir)["files"]
     results = {}
     for name, fixture in GOLDEN_MODELS.items():
-        out = out_dir / f"{name}.safetensors"
-        subprocess.run([sys.executable, str(HERE / "golden_runner.py"), str(shared_dir), str(golden_checkpoints[name]),
-                        fixture, str(out)], check=True, env=env)
-        results[name] = load_file(out)
+        model = FourM.from_pretrained(golden_checkpoints[name]).eval()
+        mod_dict = golden_forward.fixture_mod_dict(golden_dir, set(model.encoder_embeddings) | set(model.decoder_embeddings))
+        budgets = runs_by_model[fixture]["runs"]
+        ours, truth, rows = {}, {}, {}
+        for run, budget in budgets.items():
+            args = (budget["num_encoder_tokens"], budget["num_decoder_tokens"], run)
+            ours.update(golden_forward.forward_stats(model, mod_dict, *args))
+            truth.update(in_float64(lambda m, d: golden_forward.forward_stats(m, d, *args, rows_out=rows),  # noqa: B023
+                                    model, mod_dict))
+        results[name] = GoldenRun(model, ours, truth, rows, budgets)
     return results
 
 

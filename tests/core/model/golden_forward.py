@@ -1,6 +1,7 @@
 """Recomputes the statistics stored in the 4M golden forward fixtures (spec §8.1) from a FourM model.
 
-Used in-process by the tests and by `golden_runner.py`, which runs it with the fixtures' CPU kernels.
+The tests run it twice: on the float32 model (ours) and on its float64 copy (the truth the float32 bounds of
+`mm4m.testing.numerics` are measured from); ``rows`` collects the logits the statistics came from.
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ def sketch_matrix(vocab: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def forward_stats(model, mod_dict, num_encoder_tokens: int, num_decoder_tokens: int,
-                  run: str) -> dict[str, torch.Tensor]:
-    """The fixture's tensors for one run (names ``<run>.<...>``), recomputed with ``model``."""
+def forward_stats(model, mod_dict, num_encoder_tokens: int, num_decoder_tokens: int, run: str,
+                  rows_out: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """The fixture's tensors for one run (names ``<run>.<...>``), recomputed with ``model``.
+
+    ``rows_out``, when given, receives each modality's logits under ``<run>.<key>``.
+    """
     out: dict[str, torch.Tensor] = {}
     encoder = model.forward_encoder(mod_dict, num_encoder_tokens)
     queries = model.select_decoder_tokens(model.embed_decoder(mod_dict), num_decoder_tokens)
@@ -61,6 +65,8 @@ def forward_stats(model, mod_dict, num_encoder_tokens: int, num_decoder_tokens: 
         rows_mask = padded.mod_ids == model.specs[key].modality_id
         targets = queries.target_ids[rows_mask]
         p = f"{run}.{key}"
+        if rows_out is not None:
+            rows_out[p] = rows
         out[f"{p}.decoder_out"] = y[rows_mask]
         out[f"{p}.target_ids"] = targets
         out[f"{p}.n_tokens"] = torch.tensor([targets.numel()])
@@ -68,7 +74,7 @@ def forward_stats(model, mod_dict, num_encoder_tokens: int, num_decoder_tokens: 
         out[f"{p}.max_logit"] = rows.max(-1).values
         out[f"{p}.argmax"] = rows.argmax(-1)
         out[f"{p}.target_logprob"] = rows.gather(1, targets[:, None])[:, 0] - rows.logsumexp(-1)
-        out[f"{p}.logits_sketch"] = rows @ sketch_matrix(rows.shape[-1])
+        out[f"{p}.logits_sketch"] = rows @ sketch_matrix(rows.shape[-1]).to(rows.dtype)
         out[f"{p}.ce_mean"] = F.cross_entropy(rows, targets).reshape(1)
         if run == "full":
             out[f"{p}.logits_first2"] = rows[:2]
