@@ -17,11 +17,11 @@ from mm4m.cli.tokenize import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
 from mm4m.core.render import render
 
 TEXT_TOKENIZER = "text_tokenizer_4m_wordpiece_30k.json"
-# The fixtures' test-only presets are registered by the DiVAE golden runner's helper (one definition).
-_RUNNER = Path(__file__).parents[1] / "core" / "tokenizers" / "neural" / "divae_golden_runner.py"
-_spec = importlib.util.spec_from_file_location("mm4m_test_divae_golden_runner", _RUNNER)
-divae_golden = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(divae_golden)
+# The fixtures' test-only presets are registered by the tokenizer tests' helper (one definition).
+_PRESETS = Path(__file__).parents[1] / "core" / "tokenizers" / "neural" / "fixture_presets.py"
+_spec = importlib.util.spec_from_file_location("mm4m_test_fixture_presets", _PRESETS)
+fixture_presets = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fixture_presets)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def tok_dir(shared_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def checkpoint(tok_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """Gunzipped copy of a fixture checkpoint, with the manifest's test-only presets registered."""
-    divae_golden.register_presets(json.loads((tok_dir / "manifest.json").read_text()))
+    fixture_presets.register_presets(json.loads((tok_dir / "manifest.json").read_text()))
     out = tmp_path_factory.mktemp("fixture_checkpoints")
 
     def unzip(name: str) -> Path:
