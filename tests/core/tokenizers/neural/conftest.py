@@ -12,22 +12,26 @@ import torch
 from safetensors.torch import load_file
 
 HERE = Path(__file__).parent
-_spec = importlib.util.spec_from_file_location("mm4m_test_fixture_presets", HERE / "fixture_presets.py")
-fixture_presets = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fixture_presets)
+
+
+def _load_helper(name: str):
+    spec = importlib.util.spec_from_file_location(f"mm4m_test_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+fixture_presets = _load_helper("fixture_presets")
+_fixture_bounds = _load_helper("fixture_bounds")
 
 MODELS = ("semseg_tiny", "featmap_tiny", "sam_tiny", "global_tiny", "divae_tiny")
 
 
 @pytest.fixture(autouse=True)
-def _deterministic_float32():
-    """Reference comparisons run in float32 on one thread with TF32 off."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _float32_without_tf32():
+    """Reference comparisons run in true float32 (TF32 off where a GPU has it); any thread count will do."""
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +62,9 @@ def checkpoints(tok_dir: Path, manifest: dict, tmp_path_factory: pytest.TempPath
 @pytest.fixture(scope="session")
 def tok_io(tok_dir: Path) -> dict[str, torch.Tensor]:
     return load_file(str(tok_dir / "tok_io.safetensors"))
+
+
+@pytest.fixture(scope="session")
+def bounds():
+    """The `fixture_bounds` helper module: float64 truths and float32 bounds for the tokenizer fixtures."""
+    return _fixture_bounds

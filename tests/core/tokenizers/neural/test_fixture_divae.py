@@ -13,8 +13,8 @@ import torch
 
 from mm4m.core.tokenizers.neural import DDIMScheduler, DDPMScheduler, DiVAE, SchedulerConfig, load_model
 from mm4m.core.tokenizers.neural.noise_schedules import alphas_cumprod
-from mm4m.testing.numerics import (amplification, assert_discrete_match, assert_within_float32_bound, chain_bounds,
-                                   in_float64, rounding_bound, to_float64, top2_margin, traced_reduction_length)
+from mm4m.testing.numerics import (amplification, assert_within_float32_bound, chain_bounds, in_float64, rounding_bound,
+                                   to_float64, traced_reduction_length)
 
 P = "divae_tiny"
 STEP_ROUNDINGS = 16
@@ -58,25 +58,15 @@ def step_bound(x: torch.Tensor, x0: torch.Tensor, prev: torch.Tensor, noise_term
     return rounding_bound(STEP_ROUNDINGS, scale.double())
 
 
-def test_encoder_tokens_and_quantized_latents_match(divae, tok_io):
+def test_encoder_tokens_and_quantized_latents_match(divae, tok_io, bounds):
     x = tok_io[f"{P}.in16"]
     with torch.no_grad():
         latents = divae.latents(x)
         quant, _, tokens = divae.quantize(latents)
-    truth = in_float64(lambda model, image: model.latents(image), divae, x)
-    # The encoder's roundings, relative to each sample's largest latent.
     encoder = torch.nn.Sequential(divae.encoder, divae.quant_proj)
-    bound = rounding_bound(traced_reduction_length(encoder, divae.prepare_input(x)),
-                           truth.abs().amax(dim=(1, 2, 3), keepdim=True))
+    truth, bound = bounds.network_truth_and_bound(encoder, divae.prepare_input(x))
     assert_within_float32_bound("latents", latents, tok_io[f"{P}.in16.latent"], truth, bound)
-    # Tokens: argmax of cosine similarity to unit codebook rows. A latent error δ moves the unit latent by at
-    # most 2|δ|/|z| and so each similarity by as much, plus the dot product's own D roundings.
-    z = truth.permute(0, 2, 3, 1)
-    unit = z / z.norm(dim=-1, keepdim=True)
-    book = divae.quantize._codebook.embed.double()
-    similarity = unit @ (book / book.norm(dim=-1, keepdim=True)).T
-    error = 2 * bound.reshape(-1, 1, 1) * z.shape[-1] ** 0.5 / z.norm(dim=-1) + rounding_bound(z.shape[-1], 1.0)
-    assert_discrete_match("tokens", tokens, tok_io[f"{P}.in16.tokens"], top2_margin(similarity), error)
+    bounds.assert_codes_match("tokens", divae.quantize, truth, bound, tokens, tok_io[f"{P}.in16.tokens"])
     # The quantized latents are the raw codebook rows of those ids: a copy, so exact.
     assert torch.equal(quant, tok_io[f"{P}.in16.quant"])
 
