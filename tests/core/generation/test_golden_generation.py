@@ -10,6 +10,8 @@ from mm4m.core.generation.model_passes import encode, grid_logits
 from mm4m.core.generation.sample_dict import empty_target, full_input
 from mm4m.core.generation.sampler import GenerationSampler
 from mm4m.core.generation.schedule import ScheduleStep
+from mm4m.testing.numerics import (assert_discrete_match, assert_within_float32_bound, in_float64, reduction_length,
+                                   rounding_bound, top2_margin)
 
 PLACEHOLDER_TOKENS = {"caption": 12, "det": 10}
 """Sequence placeholders the goldens used (G4: 12-token caption, G6: 10-token det)."""
@@ -53,14 +55,29 @@ def test_guided_greedy_detection_matches(sampler, golden_model, golden_rgb, gold
     assert torch.equal(out["det"]["tensor"], golden_generation["gen.G6_cfg2_ar_det.tokens"])
 
 
-def argmax_at(model, rgb, key, tokens, input_mask, queries):
-    """Argmax of the model's logits for ``key`` at ``queries`` given the state (tokens, input_mask)."""
+def logits_at(model, rgb, key, tokens, input_mask, queries):
+    """The model's logits for ``key`` at ``queries`` given the state (tokens, input_mask): (len(queries), V)."""
     sample = {"rgb@224": full_input(model.specs["rgb@224"], rgb),
               key: {"tensor": tokens[None], "input_mask": input_mask[None], "target_mask": ~input_mask[None],
                     "decoder_attention_mask": torch.zeros(1, tokens.numel(), dtype=torch.long)}}
     with torch.no_grad():
         runner = DecoderRunner(model, encode(model, sample))
-        return grid_logits(model, runner, key, sample[key], queries[None]).argmax(-1)[0]
+        return grid_logits(model, runner, key, sample[key], queries[None])[0]
+
+
+def argmax_at(model, rgb, key, tokens, input_mask, queries):
+    """Argmax of `logits_at`; with the float64 logits and their float32 bound, to tell near ties (docs/numerics.md).
+
+    The bound: every layer's reduction plus attention over at most all tokens of the sample (the image's and
+    the target's) in every encoder, decoder self- and cross-attention layer, relative to the row's largest logit.
+    """
+    logits = logits_at(model, rgb, key, tokens, input_mask, queries)
+    truth = in_float64(logits_at, model, rgb, key, tokens, input_mask, queries)
+    tokens_seen = model.specs["rgb@224"].max_tokens + tokens.numel()
+    depth = model.config.encoder_depth + 2 * model.config.decoder_depth
+    bound = rounding_bound(reduction_length(model) + 2 * depth * tokens_seen, truth.abs().amax(-1, keepdim=True))
+    assert_within_float32_bound(f"{key} logits", logits, None, truth, bound)
+    return logits.argmax(-1), top2_margin(truth), bound[:, 0]
 
 
 @pytest.mark.parametrize("name, key, query_all_pending", [
@@ -74,8 +91,9 @@ def test_each_reference_step_commits_the_argmax_of_the_previous_state(
         new = hidden[s - 1] & ~hidden[s]
         assert int(new.sum()) == counts[s - 1]
         queries = (hidden[s - 1] if query_all_pending else new).nonzero().flatten()
-        predicted = argmax_at(golden_model, golden_rgb, key, tokens[s - 1], hidden[s - 1], queries)
-        assert torch.equal(predicted[new[queries]], tokens[s][new])
+        predicted, margin, error = argmax_at(golden_model, golden_rgb, key, tokens[s - 1], hidden[s - 1], queries)
+        chosen = new[queries]
+        assert_discrete_match(f"{name} step {s}", predicted[chosen], tokens[s][new], margin[chosen], error[chosen])
 
 
 @pytest.mark.parametrize("name, key", [("G2_maskgit4_depth", "tok_depth@224"),
@@ -89,7 +107,16 @@ def test_our_multi_step_runs_satisfy_the_same_per_step_property(golden_model, go
         new = hidden_before & ~hidden_after
         assert int(new.sum()) == step.num_tokens
         queries = (hidden_before if step.scheme.value == "maskgit" else new).nonzero().flatten()
-        predicted = argmax_at(golden_model, golden_rgb, key, before[key]["tensor"][0], hidden_before, queries)
-        assert torch.equal(predicted[new[queries]], after[key]["tensor"][0][new])
+        predicted, _, _ = argmax_at(golden_model, golden_rgb, key, before[key]["tensor"][0], hidden_before, queries)
+        assert torch.equal(predicted[new[queries]], after[key]["tensor"][0][new])  # our own run: same float32 logits
         before = after
     assert not before[key]["input_mask"].any()
+
+
+def test_the_one_step_depth_golden_is_the_argmax_away_from_near_ties(golden_model, golden_rgb, golden_generation):
+    """G1 commits all 196 argmaxes at once: each matches the fixture, or is reported as a near tie."""
+    hidden = torch.ones(196, dtype=torch.bool)
+    predicted, margin, error = argmax_at(golden_model, golden_rgb, "tok_depth@224", torch.zeros(196, dtype=torch.long),
+                                         hidden, hidden.nonzero().flatten())
+    assert_discrete_match("G1 depth tokens", predicted, golden_generation["gen.G1_maskgit1_depth.tokens"][0], margin,
+                          error)
