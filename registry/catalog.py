@@ -57,6 +57,24 @@ class Catalog(NamedTuple):
     def problems(self) -> list[PluginProblem]:
         return [p for plugin in self.plugins for p in plugin.problems]
 
+    @property
+    def selection_problem(self) -> str | None:
+        """What is wrong with ``MM4M_PLUGINS`` given the installed plugins (see `settings.selection_problem`)."""
+        return settings.selection_problem({name for p in self.plugins for name in (p.name, p.distribution)})
+
+    def unserved_reason(self, key: str) -> str | None:
+        """Why an installed plugin whose manifest declares ``key`` does not serve it (disabled or refused)."""
+        for plugin in self.plugins:
+            if plugin.status not in ("disabled", "failed") or key not in declared_keys(plugin):
+                continue
+            who = f"its plugin {plugin.distribution} {plugin.version}"
+            if plugin.status == "failed":
+                return f"{who} was refused: " + "; ".join(p.message for p in plugin.problems)
+            hint = settings.enabling_hint((plugin.name, plugin.distribution))
+            return (f"{who} is installed but not loaded because of {settings.SELECT_ENV}="
+                    f"{os.environ.get(settings.SELECT_ENV)!r}; {hint}")
+        return None
+
 
 def load_catalog() -> Catalog:
     """The catalog of installed plugins, from the cache when it is still valid."""
@@ -151,6 +169,22 @@ def _dist_version(ep) -> str:
 
 def _str(path: Path | None) -> str | None:
     return None if path is None else str(path)
+
+
+def declared_keys(plugin: PluginStatus) -> tuple[str, ...]:
+    """The keys a plugin's manifest names, read without validating it: for messages about a disabled or
+    refused plugin (empty when the manifest cannot be read)."""
+    import tomllib
+
+    path = Path(plugin.manifest) if plugin.manifest else _manifest_path(plugin.module)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path is not None else {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ()
+    entries = data.get("modalities")
+    if not isinstance(entries, list):
+        return ()
+    return tuple(e["key"] for e in entries if isinstance(e, dict) and isinstance(e.get("key"), str))
 
 
 def _manifest_path(entry_point_value: str) -> Path | None:

@@ -55,12 +55,23 @@ class Registry:
 
     @property
     def plugins(self) -> list[PluginStatus]:
-        """Installed plugins as discovered (status reflects the manifest check only)."""
-        return list(self._catalog.plugins)
+        """Installed plugins; one whose import or hooks failed in this process is ``failed``, with the reason."""
+        return [p._replace(status="failed", problems=(*p.problems, self._failed[p.name])) if p.name in self._failed
+                else p for p in self._catalog.plugins]
+
+    @property
+    def selection_problem(self) -> str | None:
+        """What is wrong with ``MM4M_PLUGINS`` (empty, or naming no installed plugin), or None."""
+        return self._catalog.selection_problem
 
     def keys(self) -> list[str]:
         """All available modality keys, sorted."""
         return sorted(set(self._catalog.entries) | set(self._local))
+
+    def unavailable_keys(self) -> list[str]:
+        """Listed keys whose plugin failed to import or run its hooks (asking for one raises the reason)."""
+        return sorted(key for key, entry in self._catalog.entries.items()
+                      if entry.plugin in self._failed and key not in self._local)
 
     def __contains__(self, key: object) -> bool:
         return key in self._local or key in self._catalog.entries
@@ -285,10 +296,13 @@ class Registry:
     def _unknown(self, key: str) -> RegistryError:
         if key in self._catalog.conflicts:
             return DuplicateModalityError(conflict_message(key, self._catalog.conflicts[key]))
+        reason = self._catalog.unserved_reason(key)
+        if reason:
+            return UnknownModalityError(f"modality '{key}' is not available: {reason}")
         known = self.keys()
         hint = ""
         dist = first_party_distribution(key)
-        if dist:
+        if dist and dist not in {p.distribution for p in self._catalog.plugins}:
             hint = f"; it is provided by the plugin '{dist}': pip install {dist}"
         else:
             close = difflib.get_close_matches(key, known, n=3)

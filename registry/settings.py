@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 STRICT_ENV = "MM4M_STRICT_PLUGINS"
@@ -37,6 +38,40 @@ def is_selected(names: tuple[str, ...]) -> bool:
     if disabled.intersection(names):
         return False
     return only is None or bool(only.intersection(names))
+
+
+def selection_problem(installed: Collection[str]) -> str | None:
+    """Why ``MM4M_PLUGINS`` does not do what it says (it is empty, or names no installed plugin), or None."""
+    raw = os.environ.get(SELECT_ENV)
+    if raw is None:
+        return None
+    only, disabled = selection()
+    if only is not None and not only:
+        return f"{SELECT_ENV} is set but empty, so no plugin is loaded; unset it to load every plugin"
+    unmatched = sorted((only or frozenset()).union(disabled) - set(installed))
+    if not unmatched:
+        return None
+    named = ", ".join(_with_suggestion(name, sorted(installed)) for name in unmatched)
+    verb = "matches" if len(unmatched) == 1 else "match"
+    consequence = ", so no plugin is loaded" if only and only <= set(unmatched) else ""
+    return (f"{SELECT_ENV}={raw!r}: {named} {verb} no installed plugin{consequence}; use entry-point or "
+            "distribution names (mm4m plugins lists them)")
+
+
+def _with_suggestion(name: str, installed: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, installed, n=1)
+    return f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
+
+
+def enabling_hint(names: tuple[str, ...]) -> str:
+    """How to change ``MM4M_PLUGINS`` so that the plugin known by ``names`` (entry point first) loads."""
+    _, disabled = selection()
+    blocked = sorted(disabled.intersection(names))
+    if blocked:
+        return "remove " + " and ".join(f"'no:{name}'" for name in blocked) + f" from {SELECT_ENV}"
+    return f"add '{names[0]}' to {SELECT_ENV}"
 
 
 def cache_dir() -> Path | None:

@@ -12,9 +12,10 @@ import sys
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_BROKEN_PIPE = 0, 1, 2, 141
 
-EPILOG = """exit codes: 0 success, 1 a problem was found (unknown key, failing plugins), 2 usage error,
-141 output closed early. Environment: MM4M_PLUGINS selects plugins (e.g. 'no:mm4m-modality-det'),
-MM4M_STRICT_PLUGINS=1 makes plugin failures raise, MM4M_NO_CACHE=1 disables the listing cache."""
+EPILOG = """exit codes: 0 success, 1 a problem was found (unknown key, failing plugins, a plugin selection
+that matches nothing), 2 usage error, 141 output closed early. Environment: MM4M_PLUGINS selects plugins
+(e.g. 'no:mm4m-modality-det'), MM4M_STRICT_PLUGINS=1 makes plugin failures raise, MM4M_NO_CACHE=1 disables
+the listing cache."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,9 +79,12 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
-def _report(problems) -> None:
+def _report(problems, selection_problem: str | None) -> None:
+    """One line for a plugin selection that matches nothing, then one per plugin failure."""
     from mm4m.cli.output import warn
 
+    if selection_problem:
+        warn(selection_problem)
     for problem in problems:
         warn(f"plugin failed: {problem}")
 
@@ -103,7 +107,7 @@ def cmd_list_modalities(args) -> int:
                  e.spec["decoding"] or "-", f"{e.distribution} {e.version}") for e in entries]
         print_table(["key", "kind", "vocab", "max tokens", "in/out", "decoding", "plugin"], rows,
                     title=f"{len(rows)} modalities")
-    _report(catalog.problems)
+    _report(catalog.problems, catalog.selection_problem)
     return EXIT_OK
 
 
@@ -112,6 +116,7 @@ def cmd_info(args) -> int:
     from mm4m.registry.catalog import load_catalog
 
     catalog = load_catalog()
+    _report([], catalog.selection_problem)
     entry = catalog.entries.get(args.key)
     if entry is None:
         from mm4m.registry.registry import Registry
@@ -135,18 +140,9 @@ def _flat(value) -> str:
 
 
 def _plugin_rows(registry) -> list[dict]:
-    failed = {}
-    for problem in registry.problems:
-        failed.setdefault(problem.distribution, []).append(problem)
-    rows = []
-    for plugin in registry.plugins:
-        problems = failed.get(plugin.distribution, [])
-        runtime_failure = any(p.stage in ("import", "hook") for p in problems)
-        status = "failed" if runtime_failure else plugin.status
-        rows.append({"name": plugin.name, "distribution": plugin.distribution, "version": plugin.version,
-                     "status": status, "keys": list(plugin.keys),
-                     "errors": [f"[{p.stage}] {p.message}" for p in problems]})
-    return rows
+    return [{"name": plugin.name, "distribution": plugin.distribution, "version": plugin.version,
+             "status": plugin.status, "keys": list(plugin.keys),
+             "errors": [f"[{p.stage}] {p.message}" for p in plugin.problems]} for plugin in registry.plugins]
 
 
 def cmd_plugins(args) -> int:
@@ -162,7 +158,8 @@ def cmd_plugins(args) -> int:
         print_table(["distribution", "version", "status", "modalities", "error"],
                     [(r["distribution"], r["version"], r["status"], " ".join(r["keys"]), "; ".join(r["errors"]))
                      for r in rows], title=f"{len(rows)} plugins")
-    return EXIT_PROBLEM if any(r["errors"] for r in rows) else EXIT_OK
+    _report([], registry.selection_problem)
+    return EXIT_PROBLEM if registry.selection_problem or any(r["errors"] for r in rows) else EXIT_OK
 
 
 def cmd_doctor(args) -> int:
@@ -183,19 +180,29 @@ def cmd_doctor(args) -> int:
 
     registry = Registry()
     problems = registry.load_all()
+    selection, selection_problem = os.environ.get(settings.SELECT_ENV), registry.selection_problem
     rows = [("python", platform.python_version()), ("mm4m", __version__), ("plugin API", PLUGIN_API_VERSION)]
     rows += [(name, dist_version(name)) for name in ("torch", "pydantic", "pluggy", "safetensors", "rich")]
     cache = settings.cache_dir()
     rows += [("listing cache", str(cache) if cache else "disabled"),
              ("strict plugins", "on" if settings.strict_mode() else "off"),
-             ("plugin selection", os.environ.get(settings.SELECT_ENV, "all")),
+             ("plugin selection", "all" if selection is None else repr(selection)),
              ("plugins", ", ".join(f"{sum(p.status == s for p in registry.plugins)} {s}"
                                    for s in ("ok", "conflict", "failed", "disabled"))),
-             ("modalities", str(len(registry.keys()))),
-             ("problems", str(len(problems)))]
+             ("modalities", _modality_count(registry)),
+             ("problems", str(len(problems) + bool(selection_problem)))]
     print_table(["check", "value"], rows, title="mm4m doctor")
-    _report(problems)
-    return EXIT_PROBLEM if problems else EXIT_OK
+    _report(problems, selection_problem)
+    return EXIT_PROBLEM if problems or selection_problem else EXIT_OK
+
+
+def _modality_count(registry) -> str:
+    """How many keys are usable, and which are listed but unusable because their plugin failed."""
+    keys, unavailable = registry.keys(), registry.unavailable_keys()
+    if not unavailable:
+        return str(len(keys))
+    return (f"{len(keys) - len(unavailable)} available, {len(unavailable)} unavailable "
+            f"(plugin failed: {', '.join(unavailable)})")
 
 
 if __name__ == "__main__":

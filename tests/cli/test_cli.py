@@ -123,3 +123,35 @@ def test_plugins_and_doctor_report_a_healthy_install():
     assert len(rows) == 19 and {row["status"] for row in rows} == {"ok"}
     doctor = mm4m("doctor")
     assert doctor.returncode == 0 and "torch" in doctor.stdout and "problems          0" in doctor.stdout
+
+
+@pytest.mark.parametrize(("selection", "expected"), [
+    ("", "MM4M_PLUGINS is set but empty, so no plugin is loaded"),
+    ("dpeth", "MM4M_PLUGINS='dpeth': 'dpeth' (did you mean 'depth'?) matches no installed plugin, so no plugin is "
+              "loaded"),
+    ("no:dpeth", "MM4M_PLUGINS='no:dpeth': 'dpeth' (did you mean 'depth'?) matches no installed plugin"),
+    ("depth,captoin", "MM4M_PLUGINS='depth,captoin': 'captoin' (did you mean 'caption'?) matches no installed plugin"),
+])
+def test_a_selection_that_matches_nothing_is_named(selection, expected):
+    listing = mm4m("list-modalities", env={"MM4M_PLUGINS": selection, "MM4M_NO_CACHE": "1"})
+    assert listing.returncode == 0, "listing reports selection problems like plugin failures: a warning"
+    assert listing.stderr.startswith(f"mm4m: {expected}") and listing.stderr.count("\n") == 1
+    doctor = mm4m("doctor", env={"MM4M_PLUGINS": selection, "MM4M_NO_CACHE": "1"})
+    assert doctor.returncode == 1 and f"mm4m: {expected}" in doctor.stderr
+    assert "problems          1" in doctor.stdout
+
+
+def test_a_matching_selection_says_nothing():
+    result = mm4m("list-modalities", env={"MM4M_PLUGINS": "depth,mm4m-modality-caption", "MM4M_NO_CACHE": "1"})
+    assert result.returncode == 0 and result.stderr == ""
+    assert "tok_depth@224" in result.stdout and "caption" in result.stdout
+
+
+@pytest.mark.parametrize(("selection", "fix"), [("no:depth", "remove 'no:depth' from MM4M_PLUGINS"),
+                                                ("caption", "add 'depth' to MM4M_PLUGINS")])
+def test_info_on_a_disabled_plugin_says_it_is_disabled(selection, fix):
+    result = mm4m("info", "tok_depth@224", env={"MM4M_PLUGINS": selection, "MM4M_NO_CACHE": "1"})
+    assert result.returncode == 1 and result.stdout == ""
+    assert "pip install" not in result.stderr
+    assert (f"mm4m: modality 'tok_depth@224' is not available: its plugin mm4m-modality-depth 0.1.0 is installed "
+            f"but not loaded because of MM4M_PLUGINS='{selection}'; {fix}") in result.stderr

@@ -137,3 +137,39 @@ def test_registration_properties(keys):
     assert keys[0] not in registry and registry.keys() == sorted(keys[1:])
     registry.register(custom_spec(keys[0]))
     assert registry.keys() == sorted(keys)
+
+
+def failing_plugin_registry(monkeypatch, hook) -> Registry:
+    """A registry whose only plugin (module ``acme_failing_plugin``) implements ``mm4m_modalities`` as ``hook``."""
+    import sys
+    import types
+
+    from mm4m.registry import hookimpl
+    from mm4m.registry.catalog import CatalogEntry, PluginStatus
+
+    module = types.ModuleType("acme_failing_plugin")
+    module.mm4m_modalities = hookimpl(hook)
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    spec = ModalitySpec.parse(custom_spec()).model_dump(mode="json")
+    plugin = PluginStatus("failing", "acme-failing", "1.0", module.__name__, None, "ok", ("my_heatmap@64",), ())
+    entry = CatalogEntry("my_heatmap@64", spec, "failing", "acme-failing", "1.0")
+    return Registry(Catalog({"my_heatmap@64": entry}, [plugin], {}), strict=False)
+
+
+def raising_hook():
+    raise RuntimeError("no GPU found")
+
+
+def mismatched_keys():
+    return [ImageTokenModality(ModalitySpec.parse(custom_spec("other@64")))]
+
+
+@pytest.mark.parametrize(("hook", "reason"), [(raising_hook, "mm4m_modalities raised RuntimeError: no GPU found"),
+                                              (mismatched_keys, "returned keys ['other@64']")])
+def test_a_plugin_whose_hook_fails_has_status_failed(monkeypatch, hook, reason):
+    registry = failing_plugin_registry(monkeypatch, hook)
+    registry.load_all()
+    [plugin] = registry.plugins
+    assert plugin.status == "failed"
+    assert len(plugin.problems) == 1 and reason in plugin.problems[0].message
+    assert registry.unavailable_keys() == ["my_heatmap@64"]

@@ -198,3 +198,20 @@ def test_selection_disables_plugins(site):
     assert problem_lines(result.stderr) == {}
     only = run(site, "list-modalities", "--json", env={"MM4M_PLUGINS": "heatmap,caption"})
     assert sorted(entry["key"] for entry in json.loads(only.stdout)) == ["caption", "heatmap@64"]
+
+
+def test_doctor_counts_a_plugin_that_fails_to_import_as_failed(site):
+    result = run(site, "doctor")
+    assert result.returncode == 1
+    rows = dict(line.split(None, 1) for line in result.stdout.splitlines()[1:] if " " in line)
+    assert rows["plugins"].strip() == "19 ok, 2 conflict, 3 failed, 0 disabled"
+    assert rows["problems"].strip() == "5"
+    assert rows["modalities"].strip() == "25 available, 1 unavailable (plugin failed: broken_thing@64)"
+
+
+def test_a_key_of_a_refused_plugin_names_the_refusal(site):
+    result = run(site, "info", "future@64")
+    assert result.returncode == 1
+    assert "did you mean" not in result.stderr
+    assert ("mm4m: modality 'future@64' is not available: its plugin acme-modality-future 0.3.1 was refused: "
+            "built for plugin API 2.0, but this mm4m implements plugin API 1.0") in result.stderr
