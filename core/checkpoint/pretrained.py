@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mm4m.core.atomic import atomic_paths
 from mm4m.core.checkpoint.errors import CheckpointError
 from mm4m.core.checkpoint.loading import build_on_meta, load_weights, warn_on_drift
 from mm4m.core.checkpoint.metadata import config_to_metadata, provenance_metadata
-from mm4m.core.checkpoint.safetensors_file import atomic_write_bytes, write_tensors
+from mm4m.core.checkpoint.safetensors_file import unshared, write_tensors
+from mm4m.core.checkpoint.safetensors_writer import write_safetensors_file
 from mm4m.core.checkpoint.source import CONFIG_FILE, WEIGHTS_FILE, resolve
 from mm4m.core.model.config import ConfigError, FourMConfig
 
@@ -63,10 +65,14 @@ def save_checkpoint(model: Any, path: str | Path, *, registry: Any = None) -> Pa
 
 
 def save_pretrained(model: Any, directory: str | Path, *, registry: Any = None) -> Path:
-    """Hub layout in ``directory``: ``config.json`` + ``model.safetensors`` (itself an official file)."""
+    """Hub layout in ``directory``: ``config.json`` + ``model.safetensors`` (itself an official file).
+
+    Both files are written to temps before either replaces its target, so a failed write changes neither;
+    loading refuses a pair whose header config differs from ``config.json`` (a crash between the renames).
+    """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(model, directory / WEIGHTS_FILE, registry=registry)
     text = json.dumps(model.config.to_dict(), indent=2, sort_keys=True) + "\n"
-    atomic_write_bytes(directory / CONFIG_FILE, text.encode("utf-8"))
+    with atomic_paths(directory / WEIGHTS_FILE, directory / CONFIG_FILE) as (weights, config):
+        write_safetensors_file(weights, unshared(model.state_dict()), checkpoint_metadata(model, registry))
+        config.write_bytes(text.encode("utf-8"))
     return directory

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from mm4m.core.atomic import atomic_path, atomic_write_bytes
 from mm4m.core.checkpoint.errors import CheckpointError
+from mm4m.core.checkpoint.foreign import foreign_format_message
+from mm4m.core.checkpoint.safetensors_writer import write_safetensors_file
 
 __all__ = ["atomic_write_bytes", "write_tensors", "load_tensors", "read_header"]
 
@@ -33,7 +35,8 @@ def read_header(path: Path) -> dict:
                                       f"found {len(prefix)} bytes")
             (length,) = struct.unpack("<Q", prefix)
             if length > min(MAX_HEADER_BYTES, size - 8):
-                raise CheckpointError(f"{path}: corrupt or truncated safetensors header: it declares {length} "
+                raise CheckpointError(foreign_format_message(path, prefix) or
+                                      f"{path}: corrupt or truncated safetensors header: it declares {length} "
                                       f"bytes but the file has {size - 8} after the length prefix")
             header = json.loads(fh.read(length))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -84,6 +87,6 @@ def unshared(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def write_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
-    """Save ``tensors`` with string ``metadata`` to ``path`` atomically (temp file, then rename)."""
+    """Save ``tensors`` with string ``metadata`` to ``path`` atomically (one temp file, then rename)."""
     with atomic_path(path) as tmp:
-        save_file(unshared(tensors), str(tmp), metadata=metadata)
+        write_safetensors_file(tmp, unshared(tensors), metadata)

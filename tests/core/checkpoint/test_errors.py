@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +16,7 @@ from safetensors.torch import load_file, save_file
 
 from mm4m.core.checkpoint import CheckpointDriftWarning, CheckpointError, StateDictMismatchError, load_fourm
 from mm4m.core.checkpoint import save_checkpoint, save_pretrained
-from mm4m.core.checkpoint.safetensors_file import header_metadata
+from mm4m.core.checkpoint.safetensors_file import header_metadata, write_tensors
 from mm4m.core.checkpoint.source import looks_like_hub_id, resolve
 from mm4m.core.model.fourm import ModelBuildError
 from mm4m.registry import get_registry
@@ -106,15 +110,18 @@ def test_directory_needs_both_files(small_file, tmp_path):
 
 
 def test_failed_write_leaves_nothing_behind(batches, tmp_path, monkeypatch):
-    import mm4m.core.checkpoint.safetensors_file as io
+    import mm4m.core.checkpoint.pretrained as pretrained
 
-    def explode(*args, **kwargs):
-        raise OSError("disk full")
+    def disk_full_midway(path, tensors, metadata):
+        path.write_bytes(b"\0" * 1000)
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(io, "save_file", explode)
+    monkeypatch.setattr(pretrained, "write_safetensors_file", disk_full_midway)
     model = batches.tiny_model(seed=0, dim=16, depth=1, domains_in=["tok_depth@224"], domains_out=["tok_depth@224"])
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OSError) as info:
         save_pretrained(model, tmp_path / "out")
+    assert info.value.errno == errno.ENOSPC and "No space left on device" in str(info.value)
+    assert str(tmp_path / "out" / "model.safetensors") in str(info.value) and "nothing was saved" in str(info.value)
     assert list((tmp_path / "out").iterdir()) == []
 
 
@@ -135,6 +142,8 @@ def test_hub_id_downloads_config_and_weights(small_file, tmp_path, monkeypatch):
         asked.append((repo_id, filename, revision))
         return str(hub_dir / filename)
 
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda *args, **kwargs: None)
+    monkeypatch.setattr(huggingface_hub, "get_hf_file_metadata", lambda url, **kwargs: None)
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
     model = load_fourm("someone/tiny-4m", revision="main")
     assert asked == [("someone/tiny-4m", "config.json", "main"), ("someone/tiny-4m", "model.safetensors", "main")]
@@ -152,5 +161,152 @@ def test_hub_id_without_the_extra_says_what_to_install(monkeypatch):
 
 
 def test_nonexistent_path_is_named(tmp_path):
-    with pytest.raises(CheckpointError, match="no such checkpoint file or directory"):
+    with pytest.raises(CheckpointError, match="no such file or directory"):
         resolve(tmp_path / "nope" / "x.safetensors")
+
+
+def fail_if_called(*args, **kwargs):
+    raise AssertionError(f"the hub was asked for {args}: a local path must never reach the hub")
+
+
+@pytest.mark.parametrize("save", ["zip", "legacy-pickle"])
+@pytest.mark.parametrize("name", ["model.pt", "model.bin", "renamed.safetensors"])
+def test_a_pickle_checkpoint_is_named_as_such_and_never_unpickled(tmp_path, monkeypatch, save, name):
+    import pickle
+
+    path = tmp_path / name
+    torch.save({"w": torch.zeros(3)}, path, _use_new_zipfile_serialization=save == "zip")
+    for module, function in ((pickle, "load"), (pickle, "loads"), (torch, "load")):
+        monkeypatch.setattr(module, function, fail_if_called)
+    with pytest.raises(CheckpointError) as info:
+        load_fourm(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and "corrupt" not in message
+    assert ("zip" if save == "zip" else "pickle") in message and "never unpickles" in message
+    assert "torch.load(" in message and "weights_only=True" in message and "save_file(" in message
+
+
+@pytest.mark.parametrize("text", ["no-such-dir/model.safetensors", "checkpoints/model", "no-such-dir/model.pt",
+                                  "./no-such-dir/model", "a/b/c"])
+def test_a_path_that_does_not_exist_is_named_at_once(text, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "checkpoints").mkdir()
+    for function in ("hf_hub_download", "get_hf_file_metadata", "try_to_load_from_cache"):
+        monkeypatch.setattr(huggingface_hub, function, fail_if_called)
+    with pytest.raises(CheckpointError, match=f"^{text}: no such file or directory"):
+        resolve(text)
+
+
+def test_an_unreachable_hub_fails_at_once_in_one_line(monkeypatch):
+    import huggingface_hub
+
+    asked = []
+
+    def unreachable(url, **kwargs):
+        asked.append(url)
+        raise ConnectionError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda *args, **kwargs: None)
+    monkeypatch.setattr(huggingface_hub, "get_hf_file_metadata", unreachable)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fail_if_called)
+    with pytest.raises(CheckpointError) as info:
+        resolve("no-such-org/model")
+    message = str(info.value)
+    assert message.startswith("no-such-org/model: ") and "\n" not in message
+    assert "could not be fetched" in message and "Name or service not known" in message
+    assert len(asked) == 1, "one metadata request, no retry loop"
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_offline_mode_fails_at_once_naming_the_id(tmp_path):
+    code = "from mm4m.core.checkpoint.source import resolve; resolve('no-such-org/model')"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("mm4m.core.checkpoint.errors.CheckpointError: no-such-org/model: "), result.stderr
+    assert "HF_HUB_OFFLINE" in last and "huggingface_hub.errors" not in result.stderr
+
+
+def same_shapes_other_config(batches, heads: int):
+    """Two tiny models whose weights have the same names and shapes: only ``num_heads`` tells them apart."""
+    return batches.tiny_model(seed=heads, dim=16, depth=1, heads=heads, domains_in=["tok_depth@224"],
+                              domains_out=["tok_depth@224"])
+
+
+def test_a_failed_config_write_leaves_the_previous_pair(batches, tmp_path, monkeypatch):
+    old, new = same_shapes_other_config(batches, 2), same_shapes_other_config(batches, 4)
+    directory = save_pretrained(old, tmp_path / "pair")
+    real_write_bytes = Path.write_bytes
+
+    def config_write_fails(path, data):
+        if "config.json" in path.name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", config_write_fails)
+    with pytest.raises(OSError, match="No space left on device"):
+        save_pretrained(new, directory)
+    monkeypatch.undo()
+    loaded = load_fourm(directory)
+    assert loaded.config.num_heads == 2
+    assert all(torch.equal(a, b) for a, b in zip(old.state_dict().values(), loaded.state_dict().values()))
+    assert sorted(p.name for p in directory.iterdir()) == ["config.json", "model.safetensors"]
+
+
+def test_weights_and_config_from_different_saves_are_refused(batches, tmp_path):
+    old = save_pretrained(same_shapes_other_config(batches, 2), tmp_path / "old")
+    new = save_pretrained(same_shapes_other_config(batches, 4), tmp_path / "new")
+    (old / "model.safetensors").write_bytes((new / "model.safetensors").read_bytes())
+    with pytest.raises(CheckpointError) as info:
+        load_fourm(old)
+    message = str(info.value)
+    assert str(old / "config.json") in message and str(old / "model.safetensors") in message
+    assert "num_heads" in message and "2" in message and "4" in message
+
+
+WRITE_PAST_LIMIT = """
+import resource, signal, sys
+from pathlib import Path
+import torch
+from mm4m.core.checkpoint.safetensors_file import write_tensors
+
+target, mode = Path(sys.argv[1]), sys.argv[2]
+write_tensors(target, {"old": torch.zeros(4)}, {})
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN if mode == "error" else signal.SIG_DFL)
+resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+try:
+    write_tensors(target, {"new": torch.zeros(1_000_000)}, {})
+except OSError as exc:
+    print(type(exc).__name__, exc.errno, exc)
+"""
+
+
+def save_past_the_file_size_limit(target: Path, mode: str) -> subprocess.CompletedProcess:
+    """Save 4 MB with a 100 kB file-size limit: ``error`` gets EFBIG mid-write, ``kill`` is killed by SIGXFSZ."""
+    return subprocess.run([sys.executable, "-c", WRITE_PAST_LIMIT, str(target), mode], capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file-size limits are POSIX")
+def test_a_write_that_fails_midway_names_the_path_and_leaves_the_old_file(tmp_path):
+    target = tmp_path / "m.safetensors"
+    result = save_past_the_file_size_limit(target, "error")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"OSError {errno.EFBIG} ") and str(target) in result.stdout
+    assert "File too large" in result.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
+    assert list(load_file(str(target))) == ["old"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file-size limits are POSIX")
+def test_a_killed_save_leaves_one_recognisable_temp_that_the_next_save_removes(tmp_path):
+    target = tmp_path / "m.safetensors"
+    result = save_past_the_file_size_limit(target, "kill")
+    assert result.returncode == -signal.SIGXFSZ, result.stderr
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != target.name)
+    assert len(left) == 1 and left[0].startswith(".m.safetensors.mm4m-partial."), left
+    write_tensors(target, {"w": torch.zeros(2)}, {})
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
