@@ -27,9 +27,11 @@ def make_blob_labels(count: int, size: int = 16, classes: int = 4, seed: int = 0
     return torch.where(strength.amax(dim=1) < 0.2, torch.full_like(labels, 255), labels)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _one_thread():
-    """Keep training runs on one core (the suite shares two)."""
+    """Keep training runs on one core (the suite shares two). Module-scoped, so module fixtures that train
+    (a reference run compared bitwise with a resumed one) run under it too: another thread count splits
+    reductions differently and changes the last bits."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
