@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,18 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-HERE = Path(__file__).parent
-
-
-def _load_helper(name: str):
-    spec = importlib.util.spec_from_file_location(f"mm4m_test_{name}", HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fixture_presets = _load_helper("fixture_presets")
-_fixture_bounds = _load_helper("fixture_bounds")
+from . import fixture_bounds, fixture_presets
 
 MODELS = ("semseg_tiny", "featmap_tiny", "sam_tiny", "global_tiny", "divae_tiny")
 
@@ -67,4 +55,4 @@ def tok_io(tok_dir: Path) -> dict[str, torch.Tensor]:
 @pytest.fixture(scope="session")
 def bounds():
     """The `fixture_bounds` helper module: float64 truths and float32 bounds for the tokenizer fixtures."""
-    return _fixture_bounds
+    return fixture_bounds
